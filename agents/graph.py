@@ -1,0 +1,61 @@
+"""Build the LangGraph agent: analyse -> retrieve -> (broaden -> retrieve) -> answer.
+
+agent = build_agent(tools)
+answer = ask(agent, "When did 'LOADING DOCK B' appear?", video_id="demo")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+from agents.nodes import make_nodes, route_after_retrieve
+from agents.state import AgentState, Answer
+from agents.tools import Toolkit
+from avas.errors import InputError
+
+MAX_QUESTION_CHARS = 2_000
+
+
+def build_agent(tools: Toolkit, *, min_dense: float = 0.45) -> Any:
+    """A compiled LangGraph graph over ``AgentState`` (the offline, deterministic policy)."""
+    nodes = make_nodes(tools, min_dense=min_dense)
+    graph = StateGraph(AgentState)
+    for name, fn in nodes.items():
+        graph.add_node(name, fn)
+    graph.add_edge(START, "analyse")
+    graph.add_edge("analyse", "retrieve")
+    graph.add_conditional_edges(
+        "retrieve", route_after_retrieve, {"broaden": "broaden", "answer": "answer"}
+    )
+    graph.add_edge("broaden", "retrieve")
+    graph.add_edge("answer", END)
+    return graph.compile()
+
+
+def _initial(question: str, video_id: str | None) -> AgentState:
+    question = question.strip()
+    if not question:
+        raise InputError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is too long ({len(question)} > {MAX_QUESTION_CHARS} chars)")
+    return {"question": question, "video_id": video_id, "steps": []}
+
+
+def ask(agent: Any, question: str, *, video_id: str | None = None) -> Answer:
+    final = agent.invoke(_initial(question, video_id))
+    answer: Answer = final["answer"]
+    return answer
+
+
+def ask_stream(agent: Any, question: str, *, video_id: str | None = None) -> Iterator[str | Answer]:
+    """Yields each step as it happens (a line of text), then the Answer."""
+    seen = 0
+    for update in agent.stream(_initial(question, video_id), stream_mode="values"):
+        steps = update.get("steps", [])
+        yield from steps[seen:]
+        seen = len(steps)
+        if "answer" in update:
+            yield update["answer"]

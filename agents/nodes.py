@@ -1,0 +1,248 @@
+"""Nodes of the offline policy: analyse -> retrieve (-> broaden) -> answer.
+
+Each node is a small function of the state that returns the keys it changes. The answer is
+extractive: every sentence it says comes from a stored observation and cites that span.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from agents.analysis import analyse
+from agents.state import NOT_FOUND, AgentState, Answer, Citation, QuestionAnalysis
+from agents.tools import Toolkit
+from avas.retrieval.hybrid import Evidence, word_coverage
+from graph_schema import Event, NodeKind, fmt_span, normalize_name
+
+POLICY = "offline-extractive"
+# How far an order question walks from its anchor looking for the next observation.
+MAX_WALK_EVENTS = 6
+# How many observations an open question ("What does the speaker say?") lists.
+OVERVIEW_ITEMS = 5
+
+
+class Node(Protocol):
+    def __call__(self, state: AgentState) -> AgentState: ...
+
+
+def _is_evidence(e: Evidence, analysis: QuestionAnalysis, min_dense: float) -> bool:
+    """A hit counts when it holds most of the question's words, or (with none) is very close."""
+    if analysis.keywords:
+        return e.coverage >= 0.5 or (e.coverage > 0 and e.dense >= min_dense)
+    return e.dense >= min_dense
+
+
+def _cite(e: Evidence) -> Citation:
+    return Citation(video_id=e.video_id, span=e.span, kind=e.kind, text=e.text, node_id=e.node_id)
+
+
+def make_nodes(tools: Toolkit, *, min_dense: float) -> dict[str, Node]:
+    def analyse_node(state: AgentState) -> AgentState:
+        analysis = analyse(state["question"])
+        return {
+            "analysis": analysis,
+            "steps": [
+                *state.get("steps", []),
+                f"analyse: intent={analysis.intent} modality={analysis.modality} "
+                f"anchor={analysis.anchor!r} keywords={analysis.keywords}",
+            ],
+        }
+
+    def retrieve_node(state: AgentState) -> AgentState:
+        analysis = state["analysis"]
+        ordered = analysis.intent in ("after", "before", "count")
+        # An order/count question first finds its anchor wherever it was seen or heard.
+        modality = "any" if ordered or state.get("broadened") else analysis.modality
+        query = analysis.anchor if ordered and analysis.anchor else state["question"]
+        k = 50 if analysis.intent == "count" else tools.top_k
+        if not analysis.keywords and analysis.intent in ("what", "when", "summary"):
+            # No topic to search for ("What does the speaker say?"): read the timeline instead.
+            overview = tools.timeline(
+                modality=analysis.modality, video_id=state.get("video_id"), limit=OVERVIEW_ITEMS
+            )
+            return {
+                "evidence": overview,
+                "steps": [
+                    *state.get("steps", []),
+                    f"timeline(modality={analysis.modality}): {len(overview)} observations",
+                ],
+            }
+        found = tools.search(
+            query,
+            modality=modality,
+            video_id=state.get("video_id"),
+            keywords=analysis.keywords,
+            k=k,
+        )
+        evidence = [e for e in found if _is_evidence(e, analysis, min_dense)]
+        return {
+            "evidence": evidence,
+            "steps": [
+                *state.get("steps", []),
+                f"search({query!r}, modality={modality}): {len(found)} hits, "
+                f"{len(evidence)} usable",
+            ],
+        }
+
+    def broaden_node(state: AgentState) -> AgentState:
+        return {
+            "broadened": True,
+            "steps": [*state.get("steps", []), "reflect: nothing usable; search every modality"],
+        }
+
+    def answer_node(state: AgentState) -> AgentState:
+        analysis = state["analysis"]
+        evidence = state.get("evidence", [])
+        citations: list[Citation] = []
+        if not evidence:
+            text = NOT_FOUND
+        elif analysis.intent in ("after", "before"):
+            text, citations = _order_answer(tools, analysis, evidence[0])
+        elif analysis.intent == "count":
+            text, citations = _count_answer(analysis, evidence)
+        elif not analysis.keywords:
+            text, citations = _overview_answer(evidence)
+        else:
+            text, citations = _direct_answer(analysis, evidence)
+        answer = Answer(
+            question=state["question"],
+            text=text,
+            found=bool(citations),
+            citations=citations,
+            policy=POLICY,
+            models=tools.models(),
+            steps=state.get("steps", []),
+        )
+        return {"answer": answer}
+
+    return {
+        "analyse": analyse_node,
+        "retrieve": retrieve_node,
+        "broaden": broaden_node,
+        "answer": answer_node,
+    }
+
+
+def route_after_retrieve(state: AgentState) -> str:
+    """Reflect: with no usable evidence, widen the search once before giving up."""
+    analysis = state["analysis"]
+    if not state.get("evidence") and not state.get("broadened") and analysis.modality != "any":
+        return "broaden"
+    return "answer"
+
+
+def _direct_answer(
+    analysis: QuestionAnalysis, evidence: list[Evidence]
+) -> tuple[str, list[Citation]]:
+    best = evidence[0]
+    cited = [best]
+    # Equally good hits elsewhere in the video are worth showing too (e.g. the text seen twice).
+    cited += [e for e in evidence[1:3] if e.coverage >= best.coverage and e.kind is best.kind]
+    where = fmt_span(best.span)
+    if best.kind is NodeKind.SPEECH:
+        text = f"At {where} the speaker says: “{best.text}”"
+    elif best.kind is NodeKind.TEXT:
+        text = f"At {where} the screen shows “{best.text}”."
+    else:
+        text = f"At {where}: {best.text}"
+    if analysis.intent == "when":
+        text = f"{where} — " + text
+    return text, [_cite(e) for e in cited]
+
+
+def _overview_answer(evidence: list[Evidence]) -> tuple[str, list[Citation]]:
+    lines = []
+    for e in evidence:
+        verb = "the speaker says" if e.kind is NodeKind.SPEECH else "the screen shows"
+        lines.append(f"{fmt_span(e.span)} {verb} “{e.text}”")
+    return "In time order: " + "; ".join(lines) + ".", [_cite(e) for e in evidence]
+
+
+def _observations(tools: Toolkit, event: Event, analysis: QuestionAnalysis) -> list[Citation]:
+    """What an event offers to an order question: its speech or on-screen text."""
+    details = tools.details(event.id)
+    speech = [
+        Citation(video_id=s.video_id, span=s.span, kind=NodeKind.SPEECH, text=s.text, node_id=s.id)
+        for s in details.speech
+    ]
+    texts = [
+        Citation(video_id=t.video_id, span=t.span, kind=NodeKind.TEXT, text=t.text, node_id=t.id)
+        for t in details.texts
+    ]
+    if analysis.modality == "speech":
+        return speech
+    if analysis.modality == "text":
+        return texts
+    return sorted(speech + texts, key=lambda c: c.span.start_ms)
+
+
+def _order_answer(
+    tools: Toolkit, analysis: QuestionAnalysis, anchor: Evidence
+) -> tuple[str, list[Citation]]:
+    """Walk NEXT (or back) from the anchor's event to the first new observation."""
+    anchor_key = normalize_name(anchor.text)
+    forward = analysis.intent == "after"
+    start = tools.event_of(anchor.node_id)
+    candidates = [
+        start,
+        *(tools.following if forward else tools.preceding)(start.id, MAX_WALK_EVENTS),
+    ]
+    for event in candidates:
+        observed = _observations(tools, event, analysis)
+        if forward:
+            observed = [c for c in observed if c.span.start_ms >= anchor.span.end_ms - 1000]
+        else:
+            observed = [
+                c for c in reversed(observed) if c.span.end_ms <= anchor.span.start_ms + 1000
+            ]
+        # The anchor itself, still on screen or repeated, is not "what came next".
+        fresh = [
+            c
+            for c in observed
+            if normalize_name(c.text) != anchor_key and c.node_id != anchor.node_id
+        ]
+        if fresh:
+            hit = fresh[0]
+            relation = "After" if forward else "Before"
+            verb = "the speaker says" if hit.kind is NodeKind.SPEECH else "the screen shows"
+            text = (
+                f"{relation} “{anchor.text}” {fmt_span(anchor.span)}, {verb} “{hit.text}” "
+                f"{fmt_span(hit.span)}."
+            )
+            return text, [hit, _cite(anchor)]
+    return (
+        f"Found “{anchor.text}” {fmt_span(anchor.span)}, but nothing "
+        f"{'after' if forward else 'before'} it in the video.",
+        [_cite(anchor)],
+    )
+
+
+def _count_answer(
+    analysis: QuestionAnalysis, evidence: list[Evidence]
+) -> tuple[str, list[Citation]]:
+    """Count separate appearances: matching observations that do not touch each other in time."""
+    target = analysis.anchor or " ".join(analysis.keywords)
+    words = analysis.keywords
+    matches = sorted(
+        (
+            e
+            for e in evidence
+            if e.kind is not NodeKind.EVENT and word_coverage(words, e.text) == 1.0
+        ),
+        key=lambda e: (e.video_id, e.span.start_ms),
+    )
+    occurrences: list[Evidence] = []
+    for e in matches:
+        last = occurrences[-1] if occurrences else None
+        # Contiguous sightings (one text split across two events) are one appearance.
+        if last and last.video_id == e.video_id and e.span.start_ms <= last.span.end_ms + 1500:
+            occurrences[-1] = last.model_copy(update={"span": last.span.union(e.span)})
+        else:
+            occurrences.append(e)
+    if not occurrences:
+        return NOT_FOUND, []
+    spans = ", ".join(fmt_span(o.span) for o in occurrences)
+    n = len(occurrences)
+    return f"“{target}” appears {n} time{'s' if n != 1 else ''}: {spans}.", [
+        _cite(o) for o in occurrences
+    ]

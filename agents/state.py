@@ -1,0 +1,64 @@
+"""What flows through the agent graph, and what comes out of it.
+
+answer.text, [fmt_span(c.span) for c in answer.citations]
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+from pydantic import BaseModel, Field
+
+from avas.retrieval.hybrid import Evidence
+from graph_schema import NodeKind, TimeSpan, fmt_span
+
+Intent = Literal["what", "when", "after", "before", "count", "summary"]
+Modality = Literal["speech", "text", "any"]
+
+NOT_FOUND = "Not found in the video."
+
+
+class QuestionAnalysis(BaseModel):
+    intent: Intent
+    modality: Modality
+    anchor: str | None = Field(None, description="the thing an order/count question is about")
+    keywords: list[str] = Field(default_factory=list)
+
+
+class Citation(BaseModel):
+    video_id: str
+    span: TimeSpan
+    kind: NodeKind
+    text: str
+    node_id: str
+
+    @property
+    def label(self) -> str:
+        return fmt_span(self.span)
+
+
+class Answer(BaseModel):
+    question: str
+    text: str
+    found: bool
+    citations: list[Citation] = Field(default_factory=list)
+    policy: str
+    models: list[str] = Field(default_factory=list)
+    steps: list[str] = Field(default_factory=list)
+
+    def render(self) -> str:
+        """The answer as a user reads it: text, then each cited span with what it shows."""
+        lines = [self.text]
+        for c in self.citations:
+            lines.append(f"  {fmt_span(c.span)} {c.video_id} ({c.kind.value}): {c.text[:120]}")
+        return "\n".join(lines)
+
+
+class AgentState(TypedDict, total=False):
+    question: str
+    video_id: str | None
+    analysis: QuestionAnalysis
+    evidence: list[Evidence]
+    broadened: bool
+    answer: Answer
+    steps: list[str]

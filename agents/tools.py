@@ -1,0 +1,82 @@
+"""The agent's tools: thin, typed wrappers over the retrievers and the store.
+
+tools = Toolkit(store, HybridRetriever(store, embedder))
+tools.search("budget", modality="speech", video_id="talk")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agents.state import Modality
+from avas.graph.base import EventDetails, EventGraphStore
+from avas.retrieval.hybrid import Evidence, HybridRetriever
+from graph_schema import Event, NodeKind, TimeSpan, normalize_name
+
+KINDS: dict[Modality, tuple[NodeKind, ...]] = {
+    "speech": (NodeKind.SPEECH,),
+    "text": (NodeKind.TEXT,),
+    "any": (NodeKind.SPEECH, NodeKind.TEXT, NodeKind.EVENT),
+}
+
+
+@dataclass(frozen=True)
+class Toolkit:
+    store: EventGraphStore
+    retriever: HybridRetriever
+    top_k: int = 8
+
+    def search(
+        self,
+        query: str,
+        *,
+        modality: Modality,
+        video_id: str | None,
+        keywords: list[str] | None = None,
+        k: int | None = None,
+    ) -> list[Evidence]:
+        return self.retriever.search(
+            query, kinds=KINDS[modality], video_id=video_id, k=k or self.top_k, keywords=keywords
+        )
+
+    def event_of(self, node_id: str) -> Event:
+        return self.store.event_of(node_id)
+
+    def details(self, event_id: str) -> EventDetails:
+        return self.store.event_details(event_id)
+
+    def following(self, event_id: str, n: int) -> list[Event]:
+        return self.store.neighbors(event_id, before=0, after=n)
+
+    def preceding(self, event_id: str, n: int) -> list[Event]:
+        return list(reversed(self.store.neighbors(event_id, before=n, after=0)))
+
+    def timeline(self, *, modality: Modality, video_id: str | None, limit: int) -> list[Evidence]:
+        """The first ``limit`` distinct observations in time order: for questions with no topic."""
+        videos = [video_id] if video_id else [v.id for v in self.store.videos()]
+        found: list[Evidence] = []
+        seen: set[tuple[str, str]] = set()
+        for vid in videos:
+            for event in self.store.events(vid):
+                details = self.store.event_details(event.id)
+                items: list[tuple[NodeKind, str, str, TimeSpan]] = []
+                if modality in ("speech", "any"):
+                    items += [(NodeKind.SPEECH, s.id, s.text, s.span) for s in details.speech]
+                if modality in ("text", "any"):
+                    items += [(NodeKind.TEXT, t.id, t.text, t.span) for t in details.texts]
+                for kind, node_id, text, span in sorted(items, key=lambda i: i[3].start_ms):
+                    key = (vid, normalize_name(text))
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    found.append(
+                        Evidence(
+                            node_id=node_id, kind=kind, video_id=vid, span=span, text=text, fused=0
+                        )
+                    )
+                    if len(found) >= limit:
+                        return found
+        return found
+
+    def models(self) -> list[str]:
+        return [self.retriever.embedder.model_id]

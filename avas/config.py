@@ -1,0 +1,93 @@
+"""Settings: the only place AVAS reads the environment.
+
+    settings = Settings()                      # AVAS_HOME, AVAS_INGEST__SAMPLE_FPS=2, ...
+    settings.store_path  # -> ~/.local/share/avas/store.sqlite
+
+Nested sections use ``__`` in variable names, e.g. ``AVAS_PERCEPTION__ASR_LANGUAGE=en``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IngestSettings(BaseModel):
+    sample_fps: float = Field(1.0, gt=0, le=30, description="frames sampled per second of video")
+    max_side_px: int = Field(640, ge=64, description="frames are downscaled to this longest side")
+    decode_batch: int = Field(32, ge=1, description="frames decoded per decord batch")
+
+
+class SegmentSettings(BaseModel):
+    min_event_ms: int = Field(2_000, ge=0)
+    max_event_ms: int = Field(30_000, ge=1_000)
+    cut_threshold: float = Field(
+        20.0, gt=0, description="mean HSV change (0-255 scale) between samples that starts a shot"
+    )
+
+
+class PerceptionSettings(BaseModel):
+    ocr: Literal["rapidocr", "none"] = "rapidocr"
+    asr: Literal["faster-whisper", "none"] = "faster-whisper"
+    asr_model: str = Field(
+        "base", description="'base' = the packaged whisper-base; or a path to a CTranslate2 model"
+    )
+    asr_language: str | None = Field(None, description="e.g. 'en'; None detects the language")
+    ocr_min_confidence: float = Field(0.6, ge=0, le=1)
+    ocr_change_threshold: float = Field(
+        4.0, ge=0, description="mean abs grey change (0-255) below which a frame is not re-read"
+    )
+    threads: int = Field(2, ge=1)
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        "all-MiniLM-L6-v2", description="'all-MiniLM-L6-v2' = the packaged model, or a local path"
+    )
+
+
+class AgentSettings(BaseModel):
+    top_k: int = Field(8, ge=1, le=100)
+    min_dense_score: float = Field(
+        0.45, ge=0, le=1, description="below this cosine similarity a hit alone is not evidence"
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AVAS_", env_nested_delimiter="__", env_file=None, extra="ignore"
+    )
+
+    home: Path = Field(default_factory=lambda: Path(user_data_dir("avas", appauthor=False)))
+    store: Literal["networkx"] = "networkx"
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    segment: SegmentSettings = Field(default_factory=SegmentSettings)
+    perception: PerceptionSettings = Field(default_factory=PerceptionSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+
+    @property
+    def store_path(self) -> Path:
+        return self.home / "store.sqlite"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+
+def apply_offline_environment() -> None:
+    """Keep model libraries away from any hub: every model AVAS loads by default ships in a package.
+
+    Called once by the composition root before a model library is imported.
+    """
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+        os.environ.setdefault(name, "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Loading a packaged model is not worth a progress bar on the user's terminal.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

@@ -1,0 +1,1 @@
+"""Event graph stores behind one protocol (``EventGraphStore``)."""

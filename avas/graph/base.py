@@ -1,0 +1,100 @@
+"""The EventGraphStore seam: every store (embedded networkx, Neo4j) passes one contract suite.
+
+store.commit_event(record)                     # atomic, idempotent
+store.keyword_search("loading dock", k=5)      # -> [SearchHit(...)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, Field
+
+from graph_schema import (
+    Entity,
+    Event,
+    EventRecord,
+    GraphStats,
+    NodeKind,
+    OnScreenText,
+    SpeechSegment,
+    TimeSpan,
+    Video,
+)
+
+SEARCHABLE: tuple[NodeKind, ...] = (NodeKind.EVENT, NodeKind.SPEECH, NodeKind.TEXT)
+
+
+class SearchHit(BaseModel):
+    id: str
+    kind: NodeKind
+    video_id: str
+    span: TimeSpan
+    text: str
+    score: float = Field(description="higher is better; scale depends on the search")
+
+
+class EventDetails(BaseModel):
+    event: Event
+    speech: list[SpeechSegment]
+    texts: list[OnScreenText]
+    entities: list[Entity]
+
+
+class EventGraphStore(Protocol):
+    def upsert_video(self, video: Video) -> None: ...
+
+    def commit_event(self, record: EventRecord) -> None:
+        """Write an event with all its results in one transaction; re-committing replaces it."""
+        ...
+
+    def get_video(self, video_id: str) -> Video | None: ...
+
+    def videos(self) -> list[Video]: ...
+
+    def has_event(self, event_id: str) -> bool: ...
+
+    def events(self, video_id: str) -> list[Event]:
+        """All events of a video in time order."""
+        ...
+
+    def events_in_span(self, video_id: str, span: TimeSpan) -> list[Event]: ...
+
+    def neighbors(self, event_id: str, *, before: int = 0, after: int = 1) -> list[Event]:
+        """Up to ``before`` events preceding and ``after`` following, in time order."""
+        ...
+
+    def event_details(self, event_id: str) -> EventDetails: ...
+
+    def event_of(self, node_id: str) -> Event:
+        """The event a speech or text node belongs to (an event is its own)."""
+        ...
+
+    def entity_events(self, entity_id: str) -> list[Event]: ...
+
+    def vector_search(
+        self,
+        vector: npt.NDArray[np.float32],
+        *,
+        k: int,
+        kinds: Sequence[NodeKind] = SEARCHABLE,
+        video_id: str | None = None,
+    ) -> list[SearchHit]: ...
+
+    def keyword_search(
+        self,
+        query: str,
+        *,
+        k: int,
+        kinds: Sequence[NodeKind] = SEARCHABLE,
+        video_id: str | None = None,
+    ) -> list[SearchHit]: ...
+
+    def stats(self) -> GraphStats: ...
+
+    def delete_video(self, video_id: str) -> None: ...
+
+    def close(self) -> None: ...

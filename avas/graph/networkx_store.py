@@ -1,0 +1,514 @@
+"""The embedded store: SQLite (WAL) is the durable record, networkx the in-memory graph.
+
+    store = NetworkxEventStore(Path("~/.local/share/avas/store.sqlite"))
+    store.commit_event(record); store.events_in_span("talk", TimeSpan(start_ms=0, end_ms=60_000))
+
+Why this split: SQLite gives crash-safe atomic commits (an event and all its results land
+together or not at all) and an FTS5 keyword index; networkx gives cheap traversal; vectors live
+in a contiguous numpy matrix for brute-force cosine search (exact, ~10 ms at 100k rows).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel
+
+from avas.errors import NotFoundError, StoreError
+from avas.graph.base import SEARCHABLE, EventDetails, SearchHit
+from avas.text import STOPWORDS
+from graph_schema import (
+    EdgeType,
+    Entity,
+    Event,
+    EventRecord,
+    GraphStats,
+    NodeKind,
+    OnScreenText,
+    SpeechSegment,
+    TimeSpan,
+    Video,
+)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    video_id TEXT,
+    start_ms INTEGER,
+    end_ms INTEGER,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS nodes_by_video ON nodes (video_id, kind, start_ms);
+CREATE TABLE IF NOT EXISTS edges (
+    src TEXT NOT NULL,
+    dst TEXT NOT NULL,
+    type TEXT NOT NULL,
+    video_id TEXT,
+    data TEXT NOT NULL,
+    PRIMARY KEY (src, dst, type)
+);
+CREATE INDEX IF NOT EXISTS edges_by_video ON edges (video_id);
+CREATE TABLE IF NOT EXISTS vectors (
+    id TEXT PRIMARY KEY,
+    video_id TEXT,
+    kind TEXT NOT NULL,
+    model TEXT NOT NULL,
+    vec BLOB NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS text_index USING fts5(
+    id UNINDEXED, video_id UNINDEXED, kind UNINDEXED, body, tokenize = 'trigram'
+);
+"""
+
+_MODELS: dict[NodeKind, type[BaseModel]] = {
+    NodeKind.VIDEO: Video,
+    NodeKind.EVENT: Event,
+    NodeKind.SPEECH: SpeechSegment,
+    NodeKind.TEXT: OnScreenText,
+    NodeKind.ENTITY: Entity,
+}
+
+
+def _fts_query(text: str) -> str | None:
+    """User text -> an FTS5 expression of quoted content words, so no character is FTS syntax.
+
+    The index is trigram-tokenised: a term matches as a substring, which finds words inside OCR
+    text that lost its spaces ("HARBORBRIDGE") and inflected forms ("budgets").
+    """
+    words = [w for w in re.findall(r"[0-9a-z]+", text.lower()) if len(w) >= 3]
+    terms = [w for w in dict.fromkeys(words) if w not in STOPWORDS]
+    return " OR ".join(f'"{t}"' for t in terms) or None
+
+
+class NetworkxEventStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across crashes
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.executescript(_SCHEMA)
+            self._check_version()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the graph store at {path}: {exc}") from exc
+        self._lock = threading.RLock()
+        self._graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._timeline: dict[str, list[tuple[int, str]]] = {}  # video -> sorted (start_ms, event)
+        self._vec_ids: list[str] = []
+        self._vec_rows: list[npt.NDArray[np.float32]] = []
+        self._vec_matrix: npt.NDArray[np.float32] | None = None
+        self._vec_meta: dict[str, tuple[NodeKind, str | None]] = {}
+        self._load()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _check_version(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        elif int(row[0]) != SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path} has schema version {row[0]}, this AVAS reads {SCHEMA_VERSION}"
+            )
+
+    def _load(self) -> None:
+        for node_id, kind, data in self._db.execute("SELECT id, kind, data FROM nodes"):
+            self._add_node(
+                node_id, NodeKind(kind), _MODELS[NodeKind(kind)].model_validate_json(data)
+            )
+        for src, dst, etype, data in self._db.execute("SELECT src, dst, type, data FROM edges"):
+            self._graph.add_edge(src, dst, key=etype, **json.loads(data))
+        for node_id, kind, video_id, blob in self._db.execute(
+            "SELECT id, kind, video_id, vec FROM vectors"
+        ):
+            self._add_vector(node_id, NodeKind(kind), video_id, np.frombuffer(blob, np.float32))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- in-memory mirrors -----------------------------------------------------------------
+
+    def _add_node(self, node_id: str, kind: NodeKind, model: BaseModel) -> None:
+        self._graph.add_node(node_id, kind=kind, model=model)
+        if isinstance(model, Event):
+            line = self._timeline.setdefault(model.video_id, [])
+            item = (model.span.start_ms, node_id)
+            pos = bisect.bisect_left(line, item)
+            if pos == len(line) or line[pos] != item:
+                line.insert(pos, item)
+
+    def _add_vector(
+        self, node_id: str, kind: NodeKind, video_id: str | None, vec: npt.NDArray[np.float32]
+    ) -> None:
+        if node_id in self._vec_meta:
+            self._vec_rows[self._vec_ids.index(node_id)] = vec
+        else:
+            self._vec_ids.append(node_id)
+            self._vec_rows.append(vec)
+        self._vec_meta[node_id] = (kind, video_id)
+        self._vec_matrix = None
+
+    def _remove_nodes(self, node_ids: set[str]) -> None:
+        for node_id in node_ids:
+            model = self._graph.nodes[node_id]["model"] if node_id in self._graph else None
+            if isinstance(model, Event):
+                line = self._timeline.get(model.video_id, [])
+                item = (model.span.start_ms, node_id)
+                pos = bisect.bisect_left(line, item)
+                if pos < len(line) and line[pos] == item:
+                    line.pop(pos)
+            self._graph.remove_nodes_from([node_id])
+        if node_ids & self._vec_meta.keys():
+            keep = [i for i, nid in enumerate(self._vec_ids) if nid not in node_ids]
+            self._vec_ids = [self._vec_ids[i] for i in keep]
+            self._vec_rows = [self._vec_rows[i] for i in keep]
+            for node_id in node_ids:
+                self._vec_meta.pop(node_id, None)
+            self._vec_matrix = None
+
+    def _model(self, node_id: str) -> BaseModel:
+        if node_id not in self._graph:
+            raise NotFoundError(f"no node {node_id!r} in the store")
+        model: BaseModel = self._graph.nodes[node_id]["model"]
+        return model
+
+    # -- writes ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _node_row(kind: NodeKind, model: BaseModel) -> tuple[Any, ...]:
+        span = getattr(model, "span", None)
+        node_id: str = getattr(model, "id")  # noqa: B009 - every node model has an id
+        # A video is filed under itself so deleting a video's rows takes its node too.
+        video_id = node_id if isinstance(model, Video) else getattr(model, "video_id", None)
+        return (
+            node_id,
+            kind.value,
+            video_id,
+            span.start_ms if span else None,
+            span.end_ms if span else None,
+            model.model_dump_json(),
+        )
+
+    def upsert_video(self, video: Video) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?, ?)",
+                self._node_row(NodeKind.VIDEO, video),
+            )
+        self._add_node(video.id, NodeKind.VIDEO, video)
+
+    def commit_event(self, record: EventRecord) -> None:
+        event = record.event
+        if self.get_video(event.video_id) is None:
+            raise NotFoundError(f"unknown video {event.video_id!r}: upsert the video first")
+        nodes: list[tuple[NodeKind, BaseModel]] = [(NodeKind.EVENT, event)]
+        nodes += [(NodeKind.SPEECH, s) for s in record.speech]
+        nodes += [(NodeKind.TEXT, t) for t in record.texts]
+        nodes += [(NodeKind.ENTITY, e) for e in record.entities]
+        texts = {event.id: event.description}
+        texts |= {s.id: s.text for s in record.speech}
+        texts |= {t.id: t.text for t in record.texts}
+        kinds = {getattr(m, "id"): k for k, m in nodes}  # noqa: B009
+        with self._transaction() as db:
+            # Replacing an event replaces its children: drop what the last commit attached to it.
+            old_children = [
+                row[0]
+                for row in db.execute(
+                    "SELECT dst FROM edges WHERE src = ? AND type IN (?, ?)",
+                    (event.id, EdgeType.HAS_SPEECH.value, EdgeType.SHOWS_TEXT.value),
+                )
+            ]
+            stale = [c for c in old_children if c not in kinds]
+            for node_id in stale:
+                db.execute("DELETE FROM nodes WHERE id = ?", (node_id,))
+                db.execute("DELETE FROM vectors WHERE id = ?", (node_id,))
+                db.execute("DELETE FROM text_index WHERE id = ?", (node_id,))
+                db.execute("DELETE FROM edges WHERE src = ? OR dst = ?", (node_id, node_id))
+            db.execute("DELETE FROM edges WHERE src = ? AND type != ?", (event.id, "NEXT"))
+            db.executemany(
+                "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?, ?)",
+                [self._node_row(k, m) for k, m in nodes],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?)",
+                [
+                    (e.src, e.dst, e.type.value, event.video_id, json.dumps(e.props))
+                    for e in record.edges
+                ],
+            )
+            for node_id, body in texts.items():
+                db.execute("DELETE FROM text_index WHERE id = ?", (node_id,))
+                db.execute(
+                    "INSERT INTO text_index VALUES (?, ?, ?, ?)",
+                    (node_id, event.video_id, kinds[node_id].value, body),
+                )
+            db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)",
+                [
+                    (
+                        node_id,
+                        event.video_id,
+                        kinds[node_id].value,
+                        record.embedding_model,
+                        np.asarray(vec, dtype=np.float32).tobytes(),
+                    )
+                    for node_id, vec in record.vectors.items()
+                ],
+            )
+        # The transaction is durable: mirror it in memory.
+        self._remove_nodes(set(stale))
+        for _u, v, key in list(self._graph.out_edges(event.id, keys=True)):
+            if key != EdgeType.NEXT.value:
+                self._graph.remove_edge(event.id, v, key=key)
+        for kind, model in nodes:
+            self._add_node(getattr(model, "id"), kind, model)  # noqa: B009
+        for e in record.edges:
+            self._graph.add_edge(e.src, e.dst, key=e.type.value, **e.props)
+        for node_id, vec in record.vectors.items():
+            self._add_vector(
+                node_id, kinds[node_id], event.video_id, np.asarray(vec, dtype=np.float32)
+            )
+
+    def delete_video(self, video_id: str) -> None:
+        if self.get_video(video_id) is None:
+            raise NotFoundError(f"no video {video_id!r} in the store")
+        with self._transaction() as db:
+            ids = {
+                row[0] for row in db.execute("SELECT id FROM nodes WHERE video_id = ?", (video_id,))
+            }
+            db.execute("DELETE FROM nodes WHERE video_id = ?", (video_id,))
+            db.execute("DELETE FROM edges WHERE video_id = ?", (video_id,))
+            db.execute("DELETE FROM vectors WHERE video_id = ?", (video_id,))
+            db.execute("DELETE FROM text_index WHERE video_id = ?", (video_id,))
+            # Entities are shared across videos: drop only those no event involves any more.
+            orphans = {
+                row[0]
+                for row in db.execute(
+                    "SELECT id FROM nodes WHERE kind = 'entity' AND id NOT IN "
+                    "(SELECT dst FROM edges WHERE type = 'INVOLVES')"
+                )
+            }
+            db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
+        self._remove_nodes(ids | orphans)
+        self._timeline.pop(video_id, None)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def get_video(self, video_id: str) -> Video | None:
+        with self._lock:
+            if video_id not in self._graph:
+                return None
+            model = self._graph.nodes[video_id]["model"]
+            return model if isinstance(model, Video) else None
+
+    def videos(self) -> list[Video]:
+        with self._lock:
+            found = [
+                d["model"] for _, d in self._graph.nodes(data=True) if d["kind"] is NodeKind.VIDEO
+            ]
+        return sorted(found, key=lambda v: v.ingested_at)
+
+    def has_event(self, event_id: str) -> bool:
+        with self._lock:
+            return event_id in self._graph and isinstance(self._model(event_id), Event)
+
+    def _event(self, event_id: str) -> Event:
+        model = self._model(event_id)
+        if not isinstance(model, Event):
+            raise NotFoundError(f"{event_id!r} is not an event")
+        return model
+
+    def events(self, video_id: str) -> list[Event]:
+        with self._lock:
+            return [self._event(eid) for _, eid in self._timeline.get(video_id, [])]
+
+    def events_in_span(self, video_id: str, span: TimeSpan) -> list[Event]:
+        with self._lock:
+            line = self._timeline.get(video_id, [])
+            # Events are contiguous and non-overlapping: start one before the span's start.
+            lo = max(0, bisect.bisect_right(line, (span.start_ms, "\uffff")) - 1)
+            hi = bisect.bisect_left(line, (span.end_ms, ""))
+            found = [self._event(eid) for _, eid in line[lo:hi]]
+        return [e for e in found if e.span.overlaps(span) or e.span.start_ms == span.start_ms]
+
+    def neighbors(self, event_id: str, *, before: int = 0, after: int = 1) -> list[Event]:
+        with self._lock:
+            event = self._event(event_id)
+            line = self._timeline.get(event.video_id, [])
+            pos = bisect.bisect_left(line, (event.span.start_ms, event_id))
+            chosen = line[max(0, pos - before) : pos] + line[pos + 1 : pos + 1 + after]
+            return [self._event(eid) for _, eid in chosen]
+
+    def event_details(self, event_id: str) -> EventDetails:
+        with self._lock:
+            event = self._event(event_id)
+            speech: list[SpeechSegment] = []
+            texts: list[OnScreenText] = []
+            entities: list[Entity] = []
+            for _, dst in self._graph.out_edges(event_id):
+                model = self._graph.nodes[dst]["model"]
+                if isinstance(model, SpeechSegment):
+                    speech.append(model)
+                elif isinstance(model, OnScreenText):
+                    texts.append(model)
+                elif isinstance(model, Entity):
+                    entities.append(model)
+        return EventDetails(
+            event=event,
+            speech=sorted(speech, key=lambda s: s.span.start_ms),
+            texts=sorted(texts, key=lambda t: (t.span.start_ms, t.text)),
+            entities=sorted(entities, key=lambda e: e.name),
+        )
+
+    def event_of(self, node_id: str) -> Event:
+        with self._lock:
+            model = self._model(node_id)
+            if isinstance(model, Event):
+                return model
+            for src, _ in self._graph.in_edges(node_id):
+                parent = self._graph.nodes[src]["model"]
+                if isinstance(parent, Event):
+                    return parent
+        raise NotFoundError(f"{node_id!r} belongs to no event")
+
+    def entity_events(self, entity_id: str) -> list[Event]:
+        with self._lock:
+            self._model(entity_id)
+            found = [
+                self._graph.nodes[src]["model"]
+                for src, _, key in self._graph.in_edges(entity_id, keys=True)
+                if key == EdgeType.INVOLVES.value
+            ]
+        return sorted(found, key=lambda e: (e.video_id, e.span.start_ms))
+
+    def _hit(self, node_id: str, score: float) -> SearchHit:
+        model = self._model(node_id)
+        kind: NodeKind = self._graph.nodes[node_id]["kind"]
+        text = model.description if isinstance(model, Event) else getattr(model, "text", "")
+        return SearchHit(
+            id=node_id,
+            kind=kind,
+            video_id=getattr(model, "video_id"),  # noqa: B009
+            span=getattr(model, "span"),  # noqa: B009
+            text=text,
+            score=score,
+        )
+
+    def vector_search(
+        self,
+        vector: npt.NDArray[np.float32],
+        *,
+        k: int,
+        kinds: Sequence[NodeKind] = SEARCHABLE,
+        video_id: str | None = None,
+    ) -> list[SearchHit]:
+        with self._lock:
+            if not self._vec_ids:
+                return []
+            if self._vec_matrix is None:
+                self._vec_matrix = np.vstack(self._vec_rows)
+            scores = self._vec_matrix @ np.asarray(vector, dtype=np.float32)
+            wanted = set(kinds)
+            order = np.argsort(-scores)
+            hits: list[SearchHit] = []
+            for i in order:
+                node_id = self._vec_ids[int(i)]
+                kind, vid = self._vec_meta[node_id]
+                if kind in wanted and (video_id is None or vid == video_id):
+                    hits.append(self._hit(node_id, float(scores[int(i)])))
+                    if len(hits) >= k:
+                        break
+            return hits
+
+    def keyword_search(
+        self,
+        query: str,
+        *,
+        k: int,
+        kinds: Sequence[NodeKind] = SEARCHABLE,
+        video_id: str | None = None,
+    ) -> list[SearchHit]:
+        expr = _fts_query(query)
+        if expr is None:
+            return []
+        sql = "SELECT id, bm25(text_index) AS rank FROM text_index WHERE text_index MATCH ?"
+        params: list[Any] = [expr]
+        kind_values = [k_.value for k_ in kinds]
+        sql += f" AND kind IN ({', '.join('?' * len(kind_values))})"
+        params += kind_values
+        if video_id is not None:
+            sql += " AND video_id = ?"
+            params.append(video_id)
+        sql += " ORDER BY rank LIMIT ?"
+        params.append(k)
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+            # bm25() is lower-is-better and negative: flip it so higher is better everywhere.
+            return [
+                self._hit(node_id, -float(rank)) for node_id, rank in rows if node_id in self._graph
+            ]
+
+    def stats(self) -> GraphStats:
+        with self._lock:
+            nodes = Counter(str(d["kind"].value) for _, d in self._graph.nodes(data=True))
+            edges = Counter(str(key) for _, _, key in self._graph.edges(keys=True))
+            observers: Counter[str] = Counter()
+            for _, d in self._graph.nodes(data=True):
+                if isinstance(d["model"], Event):
+                    observers.update(d["model"].observers)
+        return GraphStats(
+            videos=nodes.get(NodeKind.VIDEO.value, 0),
+            nodes=dict(sorted(nodes.items())),
+            edges=dict(sorted(edges.items())),
+            observers=dict(sorted(observers.items())),
+        )
+
+    def consistency_problems(self) -> list[str]:
+        """Cross-checks of the durable record; empty when the store is sound."""
+        problems = []
+        with self._lock:
+            (integrity,) = self._db.execute("PRAGMA integrity_check").fetchone()
+            if integrity != "ok":
+                problems.append(f"sqlite integrity: {integrity}")
+            for src, dst in self._db.execute(
+                "SELECT src, dst FROM edges WHERE src NOT IN (SELECT id FROM nodes) "
+                "OR dst NOT IN (SELECT id FROM nodes)"
+            ):
+                problems.append(f"dangling edge {src} -> {dst}")
+            for (node_id,) in self._db.execute(
+                "SELECT id FROM vectors WHERE id NOT IN (SELECT id FROM nodes)"
+            ):
+                problems.append(f"vector without node {node_id}")
+        return problems

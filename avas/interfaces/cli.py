@@ -1,0 +1,265 @@
+"""The ``avas`` command line.
+
+    avas demo                       # generate a sample video, ingest it, answer three questions
+    avas ingest talk.mp4 --name talk && avas ask "What did the speaker say about the budget?"
+
+Exit codes: 0 ok, 2 bad input (the message names it), 3 missing dependency, 4 store problem,
+1 anything unexpected.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from avas.errors import AvasError, NotFoundError
+
+if TYPE_CHECKING:
+    from agents.state import Answer
+    from avas.pipeline import IngestReport
+    from avas.service import Service
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="AVAS: ask questions about long videos and get answers with cited time spans.",
+)
+graph_app = typer.Typer(no_args_is_help=True, help="Inspect the event knowledge graph.")
+app.add_typer(graph_app, name="graph")
+out = Console()
+err = Console(stderr=True)
+
+DEFAULT_QUESTIONS = (
+    "What does the speaker say?",
+    "What text appears on screen?",
+    "What happens in the video?",
+)
+
+
+def _service() -> Service:
+    from avas.service import Service
+
+    return Service()
+
+
+def _ingest(service: Service, path: Path, name: str | None, quiet: bool) -> IngestReport:
+    if quiet:
+        return service.ingest(path, name=name)
+    with Progress(
+        TextColumn("[bold]ingest[/] {task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(path.name, total=None)
+
+        def on_progress(done_ms: int, total_ms: int) -> None:
+            progress.update(task, completed=done_ms, total=total_ms)
+
+        return service.ingest(path, name=name, progress=on_progress)
+
+
+def _print_report(report: IngestReport) -> None:
+    out.print(
+        f"ingested [bold]{report.video_id}[/]: {report.events} events "
+        f"({report.events_skipped} already stored), {report.speech_segments} speech segments, "
+        f"{report.texts} on-screen texts, {report.duration_ms / 1000:.0f} s of video in "
+        f"{report.seconds:.1f} s ({report.x_realtime:.1f}x real time)"
+    )
+
+
+def _agent(service: Service) -> Any:
+    from agents.graph import build_agent
+    from agents.tools import Toolkit
+    from avas.retrieval.hybrid import HybridRetriever
+
+    tools = Toolkit(
+        service.store,
+        HybridRetriever(service.store, service.embedder),
+        top_k=service.settings.agent.top_k,
+    )
+    return build_agent(tools, min_dense=service.settings.agent.min_dense_score)
+
+
+def _answer(service: Service, question: str, video: str | None) -> Answer:
+    from agents.graph import ask as ask_agent
+
+    if video is not None and service.store.get_video(video) is None:
+        raise NotFoundError(f"no video {video!r} in the store (see `avas videos`)")
+    if not service.store.videos():
+        raise NotFoundError("the store holds no video yet: run `avas ingest PATH` first")
+    return ask_agent(_agent(service), question, video_id=video)
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="video file")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="video id (default: file name + content hash)")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Ingest a video into the event graph (re-running resumes and never duplicates)."""
+    service = _service()
+    try:
+        _print_report(_ingest(service, path, name, quiet))
+    finally:
+        service.close()
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="a question about the video(s)")],
+    video: Annotated[
+        str | None, typer.Option("--video", help="video id; default: the whole corpus")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the answer as JSON")] = False,
+) -> None:
+    """Answer a question with cited time spans."""
+    service = _service()
+    try:
+        answer = _answer(service, question, video)
+    finally:
+        service.close()
+    if as_json:
+        print(answer.model_dump_json(indent=2))
+    else:
+        out.print(answer.render(), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def videos(
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """List the videos in the store."""
+    service = _service()
+    try:
+        found = service.store.videos()
+        counts = {v.id: len(service.store.events(v.id)) for v in found}
+    finally:
+        service.close()
+    if as_json:
+        print(json.dumps([v.model_dump(mode="json") | {"events": counts[v.id]} for v in found]))
+        return
+    table = Table("id", "duration", "events", "status", "path")
+    for v in found:
+        table.add_row(
+            v.id, f"{v.duration_ms / 1000:.0f} s", str(counts[v.id]), v.status, v.path
+        )
+    out.print(table)
+
+
+@graph_app.command("stats")
+def graph_stats(
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """Counts of videos, nodes by kind, edges by type, and events per observer."""
+    service = _service()
+    try:
+        stats = service.store.stats()
+    finally:
+        service.close()
+    if as_json:
+        print(stats.model_dump_json(indent=2))
+        return
+    table = Table("what", "count")
+    table.add_row("videos", str(stats.videos))
+    for kind, n in stats.nodes.items():
+        table.add_row(f"nodes: {kind}", str(n))
+    for etype, n in stats.edges.items():
+        table.add_row(f"edges: {etype}", str(n))
+    for model, n in stats.observers.items():
+        table.add_row(f"events observed by {model}", str(n))
+    out.print(table)
+
+
+@app.command()
+def demo(
+    path: Annotated[
+        Path | None, typer.Argument(help="your video; default: a generated 3-minute sample")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Ingest a video and answer a few questions about it, offline."""
+    from avas.media.sample import SampleManifest, make_sample_video
+
+    service = _service()
+    try:
+        manifest: SampleManifest | None = None
+        name: str | None = None
+        if path is None:
+            path = service.settings.home / "demo" / "avas-demo.mp4"
+            manifest_path = path.with_suffix(".json")
+            if path.exists() and manifest_path.exists():
+                manifest = SampleManifest.model_validate_json(manifest_path.read_text())
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                out.print(f"generating a 3-minute sample video at {path} ...")
+                manifest = make_sample_video(path)
+            name = "avas-demo"
+        report = _ingest(service, path, name, quiet)
+        _print_report(report)
+        questions = _demo_questions() if manifest else DEFAULT_QUESTIONS
+        for question in questions:
+            answer = _answer(service, question, report.video_id)
+            out.print(f"\n[bold]Q: {question}[/]", highlight=False)
+            out.print(answer.render(), highlight=False, soft_wrap=True)
+            if manifest is not None:
+                out.print(_check_against(manifest, answer), highlight=False, soft_wrap=True)
+    finally:
+        service.close()
+
+
+def _demo_questions() -> tuple[str, ...]:
+    return (
+        "What did the speaker say about the budget?",
+        "What on-screen text mentions the harbor?",
+        "What text appeared right after 'LOADING DOCK B'?",
+    )
+
+
+def _check_against(manifest: Any, answer: Answer) -> str:
+    """For the generated sample: does the first citation overlap a planted fact of the same text?"""
+    from graph_schema import fmt_span, normalize_name
+
+    if not answer.citations:
+        return "  (no citation)"
+    cited = answer.citations[0]
+    for fact in manifest.facts:
+        # OCR and ASR are not perfect ("BUDGETP REVIEW", "4 million"): compare loosely.
+        same = SequenceMatcher(None, normalize_name(fact.text), normalize_name(cited.text)).ratio()
+        if fact.kind != "scene" and same >= 0.75 and fact.span.overlaps(cited.span):
+            return f"  ✓ overlaps the planted {fact.kind} “{fact.text}” at {fmt_span(fact.span)}"
+    return "  ✗ no planted fact overlaps the first citation"
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except AvasError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("interrupted; committed events are kept, re-run to resume")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

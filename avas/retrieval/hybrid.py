@@ -1,0 +1,90 @@
+"""Hybrid retrieval: dense (embeddings) and keyword (full-text) search fused by reciprocal rank.
+
+    retriever = HybridRetriever(store, embedder)
+    retriever.search("budget for next year", kinds=[NodeKind.SPEECH], video_id="talk", k=5)
+
+Each result also carries ``coverage``: the share of the query's content words found in the
+result's text (spaces ignored, since OCR drops them). Dense similarity alone finds *something*
+for any query; coverage is what lets the agent tell evidence from a near miss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+
+from avas.graph.base import SEARCHABLE, EventGraphStore, SearchHit
+from avas.perception.base import Embedder
+from avas.text import content_words
+from graph_schema import NodeKind, TimeSpan, normalize_name
+
+RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the very top ranks
+
+
+class Evidence(BaseModel):
+    node_id: str
+    kind: NodeKind
+    video_id: str
+    span: TimeSpan
+    text: str
+    fused: float = Field(description="reciprocal-rank-fusion score")
+    dense: float = Field(0.0, description="cosine similarity, 0 when not a dense hit")
+    coverage: float = Field(0.0, ge=0, le=1, description="share of query words in the text")
+
+
+def word_coverage(words: Sequence[str], text: str) -> float:
+    if not words:
+        return 0.0
+    squashed = normalize_name(text)
+    return sum(1 for w in words if normalize_name(w) in squashed) / len(words)
+
+
+class HybridRetriever:
+    def __init__(self, store: EventGraphStore, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+
+    def search(
+        self,
+        query: str,
+        *,
+        kinds: Sequence[NodeKind] = SEARCHABLE,
+        video_id: str | None = None,
+        k: int = 8,
+        keywords: Sequence[str] | None = None,
+    ) -> list[Evidence]:
+        """Fused results, best first. ``keywords`` overrides the words used for keyword search."""
+        words = list(keywords) if keywords is not None else content_words(query)
+        if not words and not query.strip():
+            return []
+        pool = max(k * 4, 20)
+        vector = self.embedder.embed([query])[0]
+        dense = self.store.vector_search(vector, k=pool, kinds=kinds, video_id=video_id)
+        keyword = (
+            self.store.keyword_search(" ".join(words), k=pool, kinds=kinds, video_id=video_id)
+            if words
+            else []
+        )
+        fused: dict[str, float] = {}
+        hits: dict[str, SearchHit] = {}
+        for ranking in (dense, keyword):
+            for rank, hit in enumerate(ranking):
+                fused[hit.id] = fused.get(hit.id, 0.0) + 1.0 / (RRF_K + rank + 1)
+                hits.setdefault(hit.id, hit)
+        dense_score = {h.id: h.score for h in dense}
+        results = [
+            Evidence(
+                node_id=node_id,
+                kind=hits[node_id].kind,
+                video_id=hits[node_id].video_id,
+                span=hits[node_id].span,
+                text=hits[node_id].text,
+                fused=score,
+                dense=dense_score.get(node_id, 0.0),
+                coverage=word_coverage(words, hits[node_id].text),
+            )
+            for node_id, score in fused.items()
+        ]
+        results.sort(key=lambda e: (-e.coverage, -e.fused, e.span.start_ms))
+        return results[:k]

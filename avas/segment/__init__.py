@@ -1,0 +1,1 @@
+"""Streaming event boundaries: frames in, event windows out."""
