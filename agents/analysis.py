@@ -12,7 +12,7 @@ from agents.state import Intent, Modality, QuestionAnalysis
 from avas.text import content_words
 
 _SPEECH = re.compile(
-    r"\b(say|says|said|saying|spoken|speak|speaks|speaker|speech|mention(?:s|ed)?|talk(?:s|ed)?"
+    r"\b(say|says|said|saying|spoken|speak|speaks|speaker|speech|talk(?:s|ed)?"
     r"|voice|hear|heard|announce[sd]?|narrat\w*|word)\b",
     re.I,
 )
@@ -27,6 +27,7 @@ _HINT_WORDS = frozenset(
     screen sign title caption displayed display label banner read reads right immediately
     just next following afterwards time times many much first last often""".split()
 )
+_MENTION = re.compile(r"\bmention(?:s|ed|ing)?\b", re.I)
 _QUOTED = re.compile(r"[\"“”‘’']([^\"“”‘’']{2,})[\"“”‘’']")
 _AFTER = re.compile(r"\b(?:right |just |immediately )?(?:after|following|next to)\b\s*(.*)", re.I)
 _BEFORE = re.compile(
@@ -53,6 +54,8 @@ def analyse(question: str) -> QuestionAnalysis:
         modality = "text"
     elif _SPEECH.search(q) and not _TEXT.search(q):
         modality = "speech"
+    elif _MENTION.search(q) and not _TEXT.search(q):
+        modality = "speech"  # "mention" means speech unless text is named ("text that mentions")
 
     intent: Intent = "what"
     anchor: str | None = None
