@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from avas.ingest.base import Frame
@@ -44,4 +46,4 @@ def test_max_length_splits_long_shots() -> None:
 def test_windows_tile_the_timeline() -> None:
     spans = _run([RED] * 3 + [BLUE] * 7 + [GREEN] * 12, max_ms=5000)
     assert spans[0][0] == 0 and spans[-1][1] == 22_000
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
