@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from platformdirs import user_data_dir
+from platformdirs import user_cache_dir, user_data_dir
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(default_factory=lambda: Path(user_data_dir("avas", appauthor=False)))
+    # Models are a cache rebuilt from installed packages, kept apart from the data in `home`.
+    models_dir: Path = Field(
+        default_factory=lambda: Path(user_cache_dir("avas", appauthor=False)) / "models"
+    )
     store: Literal["networkx"] = "networkx"
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
@@ -75,9 +79,6 @@ class Settings(BaseSettings):
     def store_path(self) -> Path:
         return self.home / "store.sqlite"
 
-    @property
-    def models_dir(self) -> Path:
-        return self.home / "models"
 
 
 def apply_offline_environment() -> None:
