@@ -80,7 +80,6 @@ class Settings(BaseSettings):
         return self.home / "store.sqlite"
 
 
-
 def apply_offline_environment() -> None:
     """Keep model libraries away from any hub: every model AVAS loads by default ships in a package.
 

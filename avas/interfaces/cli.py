@@ -153,9 +153,7 @@ def videos(
         return
     table = Table("id", "duration", "events", "status", "path")
     for v in found:
-        table.add_row(
-            v.id, f"{v.duration_ms / 1000:.0f} s", str(counts[v.id]), v.status, v.path
-        )
+        table.add_row(v.id, f"{v.duration_ms / 1000:.0f} s", str(counts[v.id]), v.status, v.path)
     out.print(table)
 
 
