@@ -1,0 +1,266 @@
+"""Structured VLM captions from vLLM, llama.cpp server or any OpenAI-compatible endpoint.
+
+captioner = OpenAICompatibleCaptioner("http://localhost:8000", "Qwen/Qwen2.5-VL-3B-Instruct")
+cap = captioner.caption([frame.rgb for frame in event_frames])  # -> StructuredCaption
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Literal
+
+import cv2
+import httpx
+import numpy as np
+from pydantic import ValidationError
+
+from avas.errors import DependencyError, InputError
+from avas.ingest.base import RGBImage
+from avas.perception.captioner_base import StructuredCaption, caption_json_schema
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PROMPT_PATH = Path(__file__).parent / "prompts" / "caption.md"
+ResponseFormat = Literal["json_schema", "json_object"]
+
+_FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
+
+
+# A subclass of DependencyError, not a sibling: to the user a server whose model cannot produce
+# the caption JSON is a misconfigured dependency (same exit code, same "fix the VLM" advice), while
+# callers that want to skip one bad caption and keep ingesting can catch just this subclass.
+class CaptionError(DependencyError):
+    """The caption server answered, but not with a valid structured caption."""
+
+
+class OpenAICompatibleCaptioner:
+    """Captions one event's frames via POST {base_url}/v1/chat/completions with a JSON schema.
+
+    Thread-safe: one pooled httpx client serves concurrent `caption` calls (see `caption_many`).
+    Nothing touches the network until the first caption.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        max_images: int = 4,
+        max_side_px: int = 512,
+        timeout_s: float = 60,
+        retries: int = 2,
+        prompt_path: str | Path | None = None,
+        response_format: ResponseFormat = "json_schema",
+        backoff_s: float = 0.5,
+        max_tokens: int = 1024,
+        jpeg_quality: int = 85,
+    ) -> None:
+        if max_images < 1 or max_side_px < 16 or retries < 0 or timeout_s <= 0:
+            raise ValueError("need max_images >= 1, max_side_px >= 16, retries >= 0, timeout_s > 0")
+        if response_format not in ("json_schema", "json_object"):
+            raise ValueError(
+                f"response_format must be json_schema or json_object, not {response_format!r}"
+            )
+        # Accept both "http://host:8000" and the OpenAI-SDK style "http://host:8000/v1".
+        root = base_url.rstrip("/").removesuffix("/v1")
+        self.url = f"{root}/v1/chat/completions"
+        self.model = model
+        self.model_id = f"openai-compatible/{model}"
+        self.max_images = max_images
+        self.max_side_px = max_side_px
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.max_tokens = max_tokens
+        self.jpeg_quality = jpeg_quality
+        self.response_format = response_format
+        path = Path(prompt_path) if prompt_path is not None else DEFAULT_PROMPT_PATH
+        try:
+            self.system_prompt = path.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise InputError(f"caption prompt file {path} cannot be read: {e}") from e
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(timeout=timeout_s, headers=headers)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> OpenAICompatibleCaptioner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def caption(self, frames: list[RGBImage], *, context: str = "") -> StructuredCaption:
+        if not frames:
+            raise ValueError("caption needs at least one frame")
+        return self._request(self._body(frames, context))
+
+    def caption_many(
+        self,
+        batches: Sequence[list[RGBImage]],
+        *,
+        contexts: Sequence[str] | None = None,
+        max_concurrency: int = 4,
+    ) -> list[StructuredCaption]:
+        """Caption several events at once, at most max_concurrency in flight; input order kept.
+
+        The first failure is raised (after its own retries); captions already done are dropped.
+        """
+        if contexts is not None and len(contexts) != len(batches):
+            raise ValueError("contexts must have one entry per batch")
+        ctx = list(contexts) if contexts is not None else [""] * len(batches)
+        if not batches:
+            return []
+        workers = max(1, min(max_concurrency, len(batches)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="captioner") as pool:
+            return list(pool.map(lambda f, c: self.caption(f, context=c), batches, ctx))
+
+    # -- request -------------------------------------------------------------------------------
+
+    def _body(self, frames: list[RGBImage], context: str) -> dict[str, Any]:
+        picked = _subsample(frames, self.max_images)
+        text = (
+            f"{len(picked)} frame(s) from one event of a video, in time order. "
+            "Describe the event as the JSON object specified."
+        )
+        if context.strip():
+            text += f"\n\nContext (use only to help read what is visible):\n{context.strip()}"
+        parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        parts += [
+            {
+                "type": "image_url",
+                "image_url": {"url": _jpeg_data_uri(f, self.max_side_px, self.jpeg_quality)},
+            }
+            for f in picked
+        ]
+        schema = caption_json_schema()
+        if self.response_format == "json_schema":  # OpenAI / vLLM form
+            fmt: dict[str, Any] = {
+                "type": "json_schema",
+                "json_schema": {"name": "event_caption", "schema": schema, "strict": True},
+            }
+        else:  # llama.cpp server form
+            fmt = {"type": "json_object", "schema": schema}
+        return {
+            "model": self.model,
+            "messages": [
+                {"role": "system", "content": self.system_prompt},
+                {"role": "user", "content": parts},
+            ],
+            "temperature": 0,
+            "max_tokens": self.max_tokens,
+            "response_format": fmt,
+        }
+
+    def _request(self, body: dict[str, Any]) -> StructuredCaption:
+        attempts = 1 + self.retries
+        last = "no attempt made"
+        bad_outputs = 0
+        for attempt in range(attempts):
+            if attempt:
+                delay = self.backoff_s * 2 ** (attempt - 1)
+                log.warning(
+                    "caption request to %s failed (%s); retry %d/%d in %.1fs",
+                    self.url,
+                    last,
+                    attempt,
+                    self.retries,
+                    delay,
+                )
+                time.sleep(delay)
+            try:
+                resp = self._client.post(self.url, json=body)
+            except httpx.TransportError as e:  # connect errors, timeouts, dropped connections
+                last = f"{type(e).__name__}: {e}"
+                continue
+            if resp.status_code == 429 or resp.status_code >= 500:
+                last = f"HTTP {resp.status_code}: {_snippet(resp.text)}"
+                continue
+            if resp.status_code >= 400:  # the request itself is wrong: retrying cannot help
+                raise DependencyError(
+                    f"caption server {self.url} rejected the request for model {self.model!r}: "
+                    f"HTTP {resp.status_code}: {_snippet(resp.text)}"
+                )
+            try:
+                return _parse(resp, self.url)
+            except CaptionError as e:
+                # A sampled bad answer may not recur, but a model that cannot follow the schema
+                # will not learn on the third try: one retry for bad output, within the budget.
+                bad_outputs += 1
+                if bad_outputs > 1 or attempt == attempts - 1:
+                    raise
+                last = str(e)
+        raise DependencyError(
+            f"caption server {self.url} failed after {attempts} attempt(s); last error: {last}"
+        )
+
+
+def _parse(resp: httpx.Response, url: str) -> StructuredCaption:
+    try:
+        choice = resp.json()["choices"][0]
+        content = choice["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        raise CaptionError(
+            f"caption server {url} sent no chat completion ({type(e).__name__}): "
+            f"{_snippet(resp.text)}"
+        ) from e
+    if not isinstance(content, str) or not content.strip():
+        raise CaptionError(f"caption server {url} sent an empty message: {_snippet(resp.text)}")
+    text = _unfence(content)
+    try:
+        return StructuredCaption.model_validate(json.loads(text))
+    except (ValueError, ValidationError) as e:
+        hint = (
+            " (finish_reason=length: raise max_tokens)"
+            if choice.get("finish_reason") == "length"
+            else ""
+        )
+        kind = "invalid JSON" if isinstance(e, json.JSONDecodeError) else "not a valid caption"
+        raise CaptionError(
+            f"caption server {url} answered with {kind}{hint}: {_snippet(content)}"
+        ) from e
+
+
+def _unfence(content: str) -> str:
+    m = _FENCE.match(content)
+    return m.group(1).strip() if m else content.strip()
+
+
+def _snippet(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _subsample(frames: list[RGBImage], k: int) -> list[RGBImage]:
+    """k frames spread evenly over the event, first and last included."""
+    if len(frames) <= k:
+        return list(frames)
+    idx = np.linspace(0, len(frames) - 1, k).round().astype(int)
+    return [frames[i] for i in idx]
+
+
+def _jpeg_data_uri(rgb: RGBImage, max_side_px: int, quality: int) -> str:
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"frame must be H x W x 3 uint8 RGB, got {rgb.shape} {rgb.dtype}")
+    h, w = rgb.shape[:2]
+    scale = max_side_px / max(h, w)
+    if scale < 1:
+        size = (
+            max(1, min(max_side_px, round(w * scale))),
+            max(1, min(max_side_px, round(h * scale))),
+        )
+        rgb = np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    ok, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    if not ok:
+        raise ValueError(f"JPEG encoding failed for a frame of shape {rgb.shape}")
+    return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode("ascii")
