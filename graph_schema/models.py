@@ -105,6 +105,7 @@ class EdgeType(StrEnum):
     HAS_SPEECH = "HAS_SPEECH"  # Event -> SpeechSegment
     SHOWS_TEXT = "SHOWS_TEXT"  # Event -> OnScreenText
     INVOLVES = "INVOLVES"  # Event -> Entity, with a role
+    RELATES_TO = "RELATES_TO"  # Entity -> Entity, with a predicate and the event where it holds
 
 
 class EntityKind(StrEnum):
@@ -125,8 +126,12 @@ class Video(BaseModel):
     height: int = Field(ge=0)
     fps: float = Field(ge=0)
     has_audio: bool
+    is_live: bool = False
     status: Literal["ingesting", "complete"] = "ingesting"
     ingested_at: datetime = Field(default_factory=_now)
+    gaps: list[TimeSpan] = Field(
+        default_factory=list, description="media time lost while a live source was disconnected"
+    )
 
 
 class SpeechSegment(BaseModel):

@@ -241,7 +241,21 @@ class NetworkxEventStore:
         texts |= {s.id: s.text for s in record.speech}
         texts |= {t.id: t.text for t in record.texts}
         kinds = {getattr(m, "id"): k for k, m in nodes}  # noqa: B009
+        for edge in record.edges:
+            for end in (edge.src, edge.dst):
+                if end not in kinds and end not in self._graph:
+                    raise NotFoundError(
+                        f"edge {edge.type.value} {edge.src} -> {edge.dst}: no node {end!r}"
+                    )
+        new_entities = {e.id for e in record.entities}
         with self._transaction() as db:
+            old_entities = {
+                row[0]
+                for row in db.execute(
+                    "SELECT dst FROM edges WHERE src = ? AND type = ?",
+                    (event.id, EdgeType.INVOLVES.value),
+                )
+            }
             # Replacing an event replaces its children: drop what the last commit attached to it.
             old_children = [
                 row[0]
@@ -274,6 +288,17 @@ class NetworkxEventStore:
                     "INSERT INTO text_index VALUES (?, ?, ?, ?)",
                     (node_id, event.video_id, kinds[node_id].value, body),
                 )
+            # An entity this event no longer involves, and no other event does, goes too.
+            orphans = {
+                ent
+                for ent in old_entities - new_entities
+                if db.execute(
+                    "SELECT 1 FROM edges WHERE dst = ? AND type = ? LIMIT 1",
+                    (ent, EdgeType.INVOLVES.value),
+                ).fetchone()
+                is None
+            }
+            db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
             db.executemany(
                 "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)",
                 [
@@ -288,7 +313,7 @@ class NetworkxEventStore:
                 ],
             )
         # The transaction is durable: mirror it in memory.
-        self._remove_nodes(set(stale))
+        self._remove_nodes(set(stale) | orphans)
         for _u, v, key in list(self._graph.out_edges(event.id, keys=True)):
             if key != EdgeType.NEXT.value:
                 self._graph.remove_edge(event.id, v, key=key)
@@ -359,9 +384,11 @@ class NetworkxEventStore:
             line = self._timeline.get(video_id, [])
             # Events are contiguous and non-overlapping: start one before the span's start.
             lo = max(0, bisect.bisect_right(line, (span.start_ms, "\uffff")) - 1)
-            hi = bisect.bisect_left(line, (span.end_ms, ""))
+            hi = bisect.bisect_right(line, (span.end_ms, "\uffff"))
             found = [self._event(eid) for _, eid in line[lo:hi]]
-        return [e for e in found if e.span.overlaps(span) or e.span.start_ms == span.start_ms]
+        if span.duration_ms == 0:  # an instant: the event showing that moment
+            return [e for e in found if e.span.start_ms <= span.start_ms < e.span.end_ms]
+        return [e for e in found if e.span.overlaps(span)]
 
     def neighbors(self, event_id: str, *, before: int = 0, after: int = 1) -> list[Event]:
         with self._lock:
@@ -435,7 +462,7 @@ class NetworkxEventStore:
         video_id: str | None = None,
     ) -> list[SearchHit]:
         with self._lock:
-            if not self._vec_ids:
+            if not self._vec_ids or k <= 0:
                 return []
             if self._vec_matrix is None:
                 self._vec_matrix = np.vstack(self._vec_rows)

@@ -1,0 +1,418 @@
+"""The server store: the event graph in Neo4j 5, with its full-text and vector indexes.
+
+    store = Neo4jEventStore("bolt://localhost:7687", "neo4j", "secret")
+    store.commit_event(record); store.keyword_search("loading dock", k=5)
+
+Semantics follow ``NetworkxEventStore`` (the contract suite runs both). Every statement comes
+from ``graph_schema/queries/*.cypher`` or the numbered migrations; user values travel only as
+parameters, and labels and relationship types are fixed in those files. Each node keeps its
+pydantic model as JSON in ``data`` (read back exactly) next to the properties that queries use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel
+
+from avas.errors import DependencyError, NotFoundError, StoreError
+from avas.graph.base import SEARCHABLE, EventDetails, SearchHit
+from avas.text import STOPWORDS
+from graph_schema import (
+    EdgeType,
+    Entity,
+    Event,
+    EventRecord,
+    GraphStats,
+    NodeKind,
+    OnScreenText,
+    SpeechSegment,
+    TimeSpan,
+    Video,
+)
+from graph_schema.cypher import Migration, load_migrations, load_queries
+
+if TYPE_CHECKING:
+    from neo4j import Driver, ManagedTransaction
+
+T = TypeVar("T")
+
+DEFAULT_VECTOR_DIMENSIONS = 384  # all-MiniLM-L6-v2, the packaged embedding model
+INDEX_WAIT_S = 300
+
+_MODELS: dict[NodeKind, type[BaseModel]] = {
+    NodeKind.VIDEO: Video,
+    NodeKind.EVENT: Event,
+    NodeKind.SPEECH: SpeechSegment,
+    NodeKind.TEXT: OnScreenText,
+    NodeKind.ENTITY: Entity,
+}
+
+# Relationship types cannot be query parameters: each type has its own query file.
+_EDGE_QUERIES: dict[EdgeType, str] = {
+    EdgeType.HAS_EVENT: "merge_has_event",
+    EdgeType.NEXT: "merge_next",
+    EdgeType.HAS_SPEECH: "merge_has_speech",
+    EdgeType.SHOWS_TEXT: "merge_shows_text",
+    EdgeType.INVOLVES: "merge_involves",
+    EdgeType.RELATES_TO: "merge_relates_to",
+}
+
+# Lucene query syntax; `&&` and `||` are covered by escaping each `&` and `|`.
+_LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
+
+
+def escape_lucene(term: str) -> str:
+    """Backslash-escape every character that Lucene's query parser treats as syntax."""
+    return _LUCENE_SPECIAL.sub(r"\\\1", term)
+
+
+def lucene_query(text: str) -> str | None:
+    """User text -> a Lucene expression of escaped content words, or None if there are none.
+
+    The same words as the embedded store's FTS query (3+ characters, no stopwords). Each word
+    also matches as a prefix (``budget*`` finds "budgets", ``harbor*`` finds OCR's
+    "HARBORBRIDGE"); the embedded store's trigram index also matches inside a word, this does not.
+    """
+    words = [w for w in re.findall(r"[0-9a-z]+", text.lower()) if len(w) >= 3]
+    terms = [escape_lucene(w) for w in dict.fromkeys(words) if w not in STOPWORDS]
+    return " ".join(f"{t} {t}*" for t in terms) or None
+
+
+def _node_props(kind: NodeKind, model: BaseModel) -> dict[str, Any]:
+    """The queried properties of a node, plus its model as JSON in ``data``."""
+    props: dict[str, Any] = {
+        "id": getattr(model, "id"),  # noqa: B009 - every node model has an id
+        "node_kind": kind.value,
+        "data": model.model_dump_json(),
+    }
+    span: TimeSpan | None = getattr(model, "span", None)
+    if span is not None:
+        props |= {"start_ms": span.start_ms, "end_ms": span.end_ms}
+    if isinstance(model, Video):
+        props |= {"path": model.path, "status": model.status}
+    elif isinstance(model, Event):
+        props |= {
+            "video_id": model.video_id,
+            "text": model.description,
+            "observers": list(model.observers),
+        }
+    elif isinstance(model, SpeechSegment | OnScreenText):
+        props |= {"video_id": model.video_id, "text": model.text}
+    elif isinstance(model, Entity):
+        props |= {"entity_kind": model.kind.value, "name": model.name}
+    return props
+
+
+def _parse(kind: NodeKind | str, data: str) -> BaseModel:
+    return _MODELS[NodeKind(kind)].model_validate_json(data)
+
+
+def _event(data: str) -> Event:
+    return Event.model_validate_json(data)
+
+
+def _hit(kind: str, data: str, score: float) -> SearchHit:
+    model = _parse(kind, data)
+    text = model.description if isinstance(model, Event) else getattr(model, "text", "")
+    return SearchHit(
+        id=getattr(model, "id"),  # noqa: B009
+        kind=NodeKind(kind),
+        video_id=getattr(model, "video_id"),  # noqa: B009
+        span=getattr(model, "span"),  # noqa: B009
+        text=text,
+        score=score,
+    )
+
+
+class Neo4jEventStore:
+    def __init__(
+        self,
+        uri: str,
+        user: str,
+        password: str,
+        database: str = "neo4j",
+        *,
+        vector_dimensions: int = DEFAULT_VECTOR_DIMENSIONS,
+    ) -> None:
+        try:
+            import neo4j
+            import neo4j.exceptions
+        except ImportError as exc:
+            raise DependencyError(
+                "the Neo4j graph store needs the neo4j driver: pip install 'avas[neo4j]'"
+            ) from exc
+        self.uri = uri
+        self.database = database
+        self._queries = load_queries()
+        migrations = load_migrations(vector_dimensions=vector_dimensions)
+        self._errors: tuple[type[BaseException], ...] = (
+            neo4j.exceptions.Neo4jError,
+            neo4j.exceptions.DriverError,
+        )
+        try:
+            self._driver: Driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+        except (*self._errors, ValueError, ImportError) as exc:  # bad URI, or a scheme's extra
+            raise StoreError(f"cannot open the Neo4j store at {uri}: {exc}") from exc
+        try:
+            self._driver.verify_connectivity()
+            self._migrate(migrations)
+        except (*self._errors, OSError) as exc:
+            self._driver.close()
+            raise StoreError(f"cannot open the Neo4j store at {uri}: {exc}") from exc
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _migrate(self, migrations: Sequence[Migration]) -> None:
+        """Apply each numbered migration once, recorded as a ``:Migration {id}`` node.
+
+        Schema commands run one per auto-commit transaction (Neo4j refuses to mix them with
+        writes); IF NOT EXISTS makes a migration that died half-way safe to run again.
+        """
+        q = self._queries
+        applied_any = False
+        with self._driver.session(database=self.database) as session:
+            for migration in migrations:
+                record = session.run(q["migration_applied"], {"id": migration.id}).single()
+                if record is not None and record["applied"]:
+                    continue
+                for statement in migration.statements:
+                    session.run(statement).consume()
+                session.run(q["record_migration"], {"id": migration.id}).consume()
+                applied_any = True
+            if applied_any:  # a new index is queryable only once it is online
+                session.run(q["await_indexes"], {"timeout_s": INDEX_WAIT_S}).consume()
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def _run(self, work: Callable[[ManagedTransaction], T], *, write: bool = False) -> T:
+        """Run ``work`` in one managed transaction; driver errors become StoreError."""
+        try:
+            with self._driver.session(database=self.database) as session:
+                if write:
+                    return session.execute_write(work)
+                return session.execute_read(work)
+        except self._errors as exc:
+            raise StoreError(f"Neo4j store at {self.uri}: {exc}") from exc
+
+    def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        query = self._queries[name]
+
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(query, params)]
+
+        return self._run(work)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def upsert_video(self, video: Video) -> None:
+        query = self._queries["upsert_video"]
+        props = _node_props(NodeKind.VIDEO, video)
+
+        def work(tx: ManagedTransaction) -> None:
+            tx.run(query, {"id": video.id, "props": props}).consume()
+
+        self._run(work, write=True)
+
+    def commit_event(self, record: EventRecord) -> None:
+        event = record.event
+        q = self._queries
+
+        def rows(kind: NodeKind, models: Sequence[BaseModel]) -> list[dict[str, Any]]:
+            return [
+                {
+                    "id": getattr(m, "id"),  # noqa: B009
+                    "props": _node_props(kind, m),
+                    "embedding": record.vectors.get(getattr(m, "id")),  # noqa: B009
+                }
+                for m in models
+            ]
+
+        batches = [
+            ("merge_events", rows(NodeKind.EVENT, [event])),
+            ("merge_speech", rows(NodeKind.SPEECH, record.speech)),
+            ("merge_texts", rows(NodeKind.TEXT, record.texts)),
+            ("merge_entities", rows(NodeKind.ENTITY, record.entities)),
+        ]
+        edge_rows: dict[EdgeType, list[dict[str, Any]]] = {}
+        for edge in record.edges:
+            edge_rows.setdefault(edge.type, []).append(
+                {"src": edge.src, "dst": edge.dst, "props": dict(edge.props)}
+            )
+        batches += [(_EDGE_QUERIES[etype], batch) for etype, batch in edge_rows.items()]
+        keep_ids = [event.id] + [s.id for s in record.speech] + [t.id for t in record.texts]
+        keep_ids += [e.id for e in record.entities]
+
+        def work(tx: ManagedTransaction) -> None:
+            if tx.run(q["get_video"], {"id": event.video_id}).single() is None:
+                raise NotFoundError(f"unknown video {event.video_id!r}: upsert the video first")
+            tx.run(
+                q["delete_stale_children"], {"event_id": event.id, "keep_ids": keep_ids}
+            ).consume()
+            tx.run(q["delete_event_edges"], {"event_id": event.id}).consume()
+            for name, batch in batches:
+                if batch:
+                    tx.run(q[name], {"rows": batch}).consume()
+
+        self._run(work, write=True)
+
+    def delete_video(self, video_id: str) -> None:
+        q = self._queries
+
+        def work(tx: ManagedTransaction) -> None:
+            if tx.run(q["get_video"], {"id": video_id}).single() is None:
+                raise NotFoundError(f"no video {video_id!r} in the store")
+            tx.run(q["delete_video"], {"video_id": video_id}).consume()
+            tx.run(q["delete_orphan_entities"]).consume()
+
+        self._run(work, write=True)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def get_video(self, video_id: str) -> Video | None:
+        rows = self._read("get_video", id=video_id)
+        return Video.model_validate_json(rows[0]["data"]) if rows else None
+
+    def videos(self) -> list[Video]:
+        found = [Video.model_validate_json(r["data"]) for r in self._read("videos")]
+        return sorted(found, key=lambda v: v.ingested_at)
+
+    def has_event(self, event_id: str) -> bool:
+        rows = self._read("has_event", id=event_id)
+        return bool(rows and rows[0]["found"])
+
+    def _event(self, event_id: str) -> Event:
+        rows = self._read("get_event", id=event_id)
+        if not rows:
+            raise NotFoundError(f"no event {event_id!r} in the store")
+        return _event(rows[0]["data"])
+
+    def events(self, video_id: str) -> list[Event]:
+        return [_event(r["data"]) for r in self._read("events", video_id=video_id)]
+
+    def events_in_span(self, video_id: str, span: TimeSpan) -> list[Event]:
+        rows = self._read(
+            "events_in_span", video_id=video_id, start_ms=span.start_ms, end_ms=span.end_ms
+        )
+        return [_event(r["data"]) for r in rows]
+
+    def neighbors(self, event_id: str, *, before: int = 0, after: int = 1) -> list[Event]:
+        q = self._queries
+
+        def work(tx: ManagedTransaction) -> list[Event] | None:
+            if tx.run(q["get_event"], {"id": event_id}).single() is None:
+                return None
+            earlier = tx.run(q["events_before"], {"id": event_id, "limit": max(0, before)})
+            earlier_events = [_event(r["data"]) for r in earlier]
+            later = tx.run(q["events_after"], {"id": event_id, "limit": max(0, after)})
+            return earlier_events[::-1] + [_event(r["data"]) for r in later]
+
+        found = self._run(work)
+        if found is None:
+            raise NotFoundError(f"no event {event_id!r} in the store")
+        return found
+
+    def event_details(self, event_id: str) -> EventDetails:
+        event = self._event(event_id)
+        speech: list[SpeechSegment] = []
+        texts: list[OnScreenText] = []
+        entities: list[Entity] = []
+        for row in self._read("event_children", id=event_id):
+            model = _parse(row["kind"], row["data"])
+            if isinstance(model, SpeechSegment):
+                speech.append(model)
+            elif isinstance(model, OnScreenText):
+                texts.append(model)
+            elif isinstance(model, Entity):
+                entities.append(model)
+        return EventDetails(
+            event=event,
+            speech=sorted(speech, key=lambda s: s.span.start_ms),
+            texts=sorted(texts, key=lambda t: (t.span.start_ms, t.text)),
+            entities=sorted(entities, key=lambda e: e.name),
+        )
+
+    def event_of(self, node_id: str) -> Event:
+        rows = self._read("event_of", node_id=node_id)
+        if not rows:
+            raise NotFoundError(f"{node_id!r} belongs to no event in the store")
+        events = sorted(
+            ((r["rank"], _event(r["data"])) for r in rows),
+            key=lambda item: (item[0], item[1].video_id, item[1].span.start_ms),
+        )
+        return events[0][1]
+
+    def entity_events(self, entity_id: str) -> list[Event]:
+        rows = self._read("entity_events", id=entity_id)
+        if not rows:
+            raise NotFoundError(f"no entity {entity_id!r} in the store")
+        return [_event(r["data"]) for r in rows if r["data"] is not None]
+
+    def vector_search(
+        self,
+        vector: npt.NDArray[np.float32],
+        *,
+        k: int,
+        kinds: Sequence[NodeKind] = SEARCHABLE,
+        video_id: str | None = None,
+    ) -> list[SearchHit]:
+        if k <= 0:
+            return []
+        query = [float(x) for x in np.asarray(vector, dtype=np.float32).ravel()]
+        wanted = {NodeKind(kind).value for kind in kinds}
+        filtered = video_id is not None or wanted != {kind.value for kind in SEARCHABLE}
+        # The index is approximate and knows nothing of our filters: ask for a pool, filter it,
+        # and widen the pool until k hits pass or the index has nothing more to give.
+        candidates = k * 10 if filtered else k
+        while True:
+            rows = self._read("vector_search", candidates=candidates, vector=query)
+            hits = [
+                # Neo4j reports cosine similarity as (1 + cos) / 2; give back the cosine itself,
+                # the scale the embedded store uses.
+                _hit(r["kind"], r["data"], 2.0 * float(r["score"]) - 1.0)
+                for r in rows
+                if r["kind"] in wanted and (video_id is None or r["video_id"] == video_id)
+            ]
+            if len(hits) >= k or len(rows) < candidates or candidates >= 100_000:
+                return hits[:k]
+            candidates *= 4
+
+    def keyword_search(
+        self,
+        query: str,
+        *,
+        k: int,
+        kinds: Sequence[NodeKind] = SEARCHABLE,
+        video_id: str | None = None,
+    ) -> list[SearchHit]:
+        expr = lucene_query(query)
+        if expr is None or k <= 0:
+            return []
+        rows = self._read(
+            "keyword_search",
+            query=expr,
+            kinds=[NodeKind(kind).value for kind in kinds],
+            video_id=video_id,
+            k=k,
+        )
+        return [_hit(r["kind"], r["data"], float(r["score"])) for r in rows]
+
+    def stats(self) -> GraphStats:
+        (counts,) = self._read("stats_nodes")
+        nodes = {kind: int(n) for kind, n in counts.items() if n}
+        edges = {r["type"]: int(r["n"]) for r in self._read("stats_edges") if r["n"]}
+        observers = {r["observer"]: int(r["n"]) for r in self._read("stats_observers")}
+        return GraphStats(
+            videos=nodes.get(NodeKind.VIDEO.value, 0),
+            nodes=dict(sorted(nodes.items())),
+            edges=dict(sorted(edges.items())),
+            observers=dict(sorted(observers.items())),
+        )
+
+    def __repr__(self) -> str:
+        return f"Neo4jEventStore({self.uri!r}, database={self.database!r})"

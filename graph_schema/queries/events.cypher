@@ -1,0 +1,3 @@
+MATCH (e:Event {video_id: $video_id})
+RETURN e.data AS data
+ORDER BY e.start_ms, e.id

@@ -1,0 +1,2 @@
+MATCH (e:Event {id: $id})
+RETURN e.data AS data

@@ -1,0 +1,2 @@
+MATCH (v:Video {id: $id})
+RETURN v.data AS data

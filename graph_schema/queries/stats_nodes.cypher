@@ -1,0 +1,6 @@
+RETURN
+  COUNT { (:Video) } AS video,
+  COUNT { (:Event) } AS event,
+  COUNT { (:SpeechSegment) } AS speech,
+  COUNT { (:OnScreenText) } AS text,
+  COUNT { (:Entity) } AS entity

@@ -1,0 +1,3 @@
+MATCH (e:Event)
+UNWIND e.observers AS observer
+RETURN observer, count(*) AS n

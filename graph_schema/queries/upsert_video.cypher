@@ -1,0 +1,2 @@
+MERGE (v:Video {id: $id})
+SET v += $props

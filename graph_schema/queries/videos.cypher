@@ -1,0 +1,2 @@
+MATCH (v:Video)
+RETURN v.data AS data
