@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_cache_dir, user_data_dir
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +21,9 @@ class IngestSettings(BaseModel):
     sample_fps: float = Field(1.0, gt=0, le=30, description="frames sampled per second of video")
     max_side_px: int = Field(640, ge=64, description="frames are downscaled to this longest side")
     decode_batch: int = Field(32, ge=1, description="frames decoded per decord batch")
+    max_reconnects: int | None = Field(
+        5, ge=0, description="live sources give up after this many failed reconnects (None: never)"
+    )
 
 
 class SegmentSettings(BaseModel):
@@ -32,6 +35,19 @@ class SegmentSettings(BaseModel):
 
 
 class PerceptionSettings(BaseModel):
+    captioner: Literal["observations", "openai"] = Field(
+        "observations",
+        description="'observations': the description is built from OCR/ASR/signals only; "
+        "'openai': a VLM behind any OpenAI-compatible server (vLLM, llama.cpp, Ollama, hosted)",
+    )
+    captioner_url: str | None = Field(None, description="e.g. http://localhost:8000/v1")
+    captioner_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
+    captioner_api_key: SecretStr | None = None
+    captioner_response_format: Literal["json_schema", "json_object"] = Field(
+        "json_schema", description="vLLM and hosted APIs: json_schema; llama.cpp: json_object"
+    )
+    captioner_max_images: int = Field(4, ge=1, le=16)
+    captioner_timeout_s: float = Field(60, gt=0)
     ocr: Literal["rapidocr", "none"] = "rapidocr"
     asr: Literal["faster-whisper", "none"] = "faster-whisper"
     asr_model: str = Field(
@@ -58,6 +74,13 @@ class AgentSettings(BaseModel):
     )
 
 
+class Neo4jSettings(BaseModel):
+    uri: str | None = Field(None, description="e.g. bolt://localhost:7687; unset = no server")
+    user: str = "neo4j"
+    password: SecretStr = SecretStr("")
+    database: str = "neo4j"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AVAS_", env_nested_delimiter="__", env_file=None, extra="ignore"
@@ -68,7 +91,8 @@ class Settings(BaseSettings):
     models_dir: Path = Field(
         default_factory=lambda: Path(user_cache_dir("avas", appauthor=False)) / "models"
     )
-    store: Literal["networkx"] = "networkx"
+    store: Literal["networkx", "neo4j"] = "networkx"
+    neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
     perception: PerceptionSettings = Field(default_factory=PerceptionSettings)

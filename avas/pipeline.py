@@ -10,27 +10,29 @@ re-running an interrupted ingest skips what is already stored and never duplicat
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from avas.config import Settings
 from avas.errors import InputError
 from avas.graph.base import EventGraphStore
-from avas.ingest.audio import load_audio_16k
-from avas.ingest.base import Frame
-from avas.ingest.decord_source import DecordFileSource
-from avas.ingest.probe import VideoInfo, probe_video
+from avas.ingest import open_source
+from avas.ingest.base import Frame, Gap, MediaSource, SourceInfo
+from avas.ingest.prefetch import prefetch
 from avas.perception.base import Embedder, SpeechPiece, SpeechRecognizer, TextLine, TextReader
+from avas.perception.captioner_base import Captioner, StructuredCaption, describe_caption
 from avas.perception.describe import describe
+from avas.perception.speech_stream import transcribe_stream
 from avas.perception.visual import colour_words, motion_words
 from avas.segment.base import EventWindow
 from avas.segment.scene_cut import SceneCutSegmenter
@@ -63,6 +65,16 @@ def validate_video_id(video_id: str) -> str:
     return video_id
 
 
+def _location(info: SourceInfo) -> str:
+    return info.uri if info.is_live else str(Path(info.uri).resolve())
+
+
+def live_video_id(uri: str) -> str:
+    """A readable id for a stream: its address, made safe."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", uri.split("://", 1)[-1]).strip("-._")[:60]
+    return f"live-{slug or 'stream'}"
+
+
 def default_video_id(path: Path, size_bytes: int) -> str:
     """``<file stem>-<8 hex of a content hash>``: readable, and stable for the same content.
 
@@ -79,7 +91,8 @@ def default_video_id(path: Path, size_bytes: int) -> str:
 
 class IngestReport(BaseModel):
     video_id: str
-    duration_ms: int
+    duration_ms: int | None
+    media_ms: int = Field(description="media time processed by this run")
     events: int
     events_skipped: int
     speech_segments: int
@@ -87,13 +100,24 @@ class IngestReport(BaseModel):
     frames_sampled: int
     frames_ocr: int
     seconds: float
+    resumed_from_ms: int = 0
+    stopped: str | None = Field(None, description="why the input ended early, if it did")
+    gaps: list[Gap] = Field(default_factory=list)
 
     @property
     def x_realtime(self) -> float:
-        return self.duration_ms / 1000 / self.seconds if self.seconds > 0 else 0.0
+        return self.media_ms / 1000 / self.seconds if self.seconds > 0 else 0.0
 
 
-ProgressFn = Callable[[int, int], None]  # (media ms done, media ms total)
+class Progress(BaseModel):
+    video_id: str
+    media_ms: int
+    total_ms: int | None
+    events: int
+    elapsed_s: float
+
+
+ProgressFn = Callable[[Progress], None]
 
 
 def _grey_thumb(frame: Frame) -> npt.NDArray[np.int16]:
@@ -113,10 +137,10 @@ class _TextTracker:
 
     def read(self, frame: Frame) -> list[TextLine]:
         thumb = _grey_thumb(frame)
-        if (
-            self._thumb is None
-            or float(np.abs(thumb - self._thumb).mean()) >= self.change_threshold
-        ):
+        changed = self._thumb is None or (
+            float(np.abs(thumb - self._thumb).mean()) >= self.change_threshold
+        )
+        if changed:
             self._lines = self.reader.read(frame.rgb)
             self._thumb = thumb
             self.frames_read += 1
@@ -128,6 +152,7 @@ class _SpeechFeed:
     """Hands out lazily recognised speech to the event whose span holds each piece's midpoint."""
 
     pieces: Iterator[SpeechPiece]
+    not_before_ms: int = 0  # pieces of events an earlier run already committed are dropped
     _pending: list[SpeechPiece] = field(default_factory=list)
     _done: bool = False
 
@@ -138,7 +163,7 @@ class _SpeechFeed:
             piece = next(self.pieces, None)
             if piece is None:
                 self._done = True
-            else:
+            elif _mid(piece) >= self.not_before_ms:
                 self._pending.append(piece)
         if last:
             taken, self._pending = self._pending, []
@@ -161,35 +186,52 @@ class IngestPipeline:
         embedder: Embedder,
         reader: TextReader | None,
         asr: SpeechRecognizer | None,
+        captioner: Captioner | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.reader = reader
         self.asr = asr
+        self.captioner = captioner
 
     def ingest(
-        self, path: Path, *, name: str | None = None, progress: ProgressFn | None = None
+        self,
+        uri: str | Path,
+        *,
+        name: str | None = None,
+        progress: ProgressFn | None = None,
+        realtime: bool = False,
+    ) -> IngestReport:
+        """Ingest a file or a live URL. Every input check happens before the store is touched."""
+        source = open_source(uri, self.settings.ingest, realtime=realtime)
+        try:
+            return self._run(source, name, progress)
+        finally:
+            source.close()
+
+    def _run(
+        self, source: MediaSource, name: str | None, progress: ProgressFn | None
     ) -> IngestReport:
         started = time.perf_counter()
-        path = path.expanduser()
-        info = probe_video(path)  # every input check happens before the store is touched
-        video_id = validate_video_id(name) if name else default_video_id(path, info.size_bytes)
-        # Decode the first batch before writing anything, so an undecodable file changes nothing.
-        frames = self._frames(info)
-        first = next(frames, None)
-        if first is None:
-            raise InputError(f"no decodable frames in {path}")
+        info = source.info
+        if name:
+            video_id = validate_video_id(name)
+        elif info.is_live:
+            video_id = live_video_id(info.uri)
+        else:
+            video_id = default_video_id(Path(info.uri), info.size_bytes)
 
         existing = self.store.get_video(video_id)
+        if existing is not None and existing.path != _location(info):
+            raise InputError(
+                f"video id {video_id!r} already names {existing.path}; pick another --name"
+            )
         if existing is not None and existing.status == "complete":
-            if name and existing.path != str(path.resolve()):
-                raise InputError(
-                    f"video id {video_id!r} already names {existing.path}; pick another --name"
-                )
             return IngestReport(
                 video_id=video_id,
                 duration_ms=info.duration_ms,
+                media_ms=0,
                 events=0,
                 events_skipped=len(self.store.events(video_id)),
                 speech_segments=0,
@@ -198,89 +240,114 @@ class IngestPipeline:
                 frames_ocr=0,
                 seconds=round(time.perf_counter() - started, 3),
             )
-        self.store.upsert_video(self._video(video_id, info))
+        # Resume after the last committed event of an interrupted run.
+        committed = self.store.events(video_id) if existing is not None else []
+        previous: Event | None = committed[-1] if committed else None
+        resume_ms = previous.span.end_ms if previous else 0
+
+        frames = prefetch(source.frames(resume_ms), maxsize=self.settings.ingest.decode_batch * 2)
+        try:
+            first = next(frames, None)
+        except InputError:
+            frames.close()
+            raise
+        if first is None and not committed:
+            frames.close()
+            raise InputError(f"no decodable frames in {info.uri}")
+        if existing is None:
+            self.store.upsert_video(self._video(video_id, info, status="ingesting"))
 
         counts: Counter[str] = Counter()
         tracker = (
             _TextTracker(self.reader, self.settings.perception.ocr_change_threshold)
-            if (self.reader)
+            if self.reader
             else None
         )
-        feed = _SpeechFeed(self._speech(path, info))
+        speech: Iterator[SpeechPiece] = iter(())
+        listening = self.asr is not None and info.has_audio
+        if self.asr is not None and info.has_audio:
+            speech = prefetch(transcribe_stream(self.asr, source.audio(resume_ms)), maxsize=64)
+        feed = _SpeechFeed(speech, not_before_ms=resume_ms)
         segmenter = SceneCutSegmenter(
             min_event_ms=self.settings.segment.min_event_ms,
             max_event_ms=self.settings.segment.max_event_ms,
             threshold=self.settings.segment.cut_threshold,
         )
-        previous: Event | None = None
+        stride_ms = round(1000 / self.settings.ingest.sample_fps)
+        last_ms = resume_ms
 
         def handle(window: EventWindow, *, last: bool) -> None:
             nonlocal previous
-            speech = feed.take(window.span, last=last)
-            eid = event_id(video_id, window.span)
-            if self.store.has_event(eid):
-                counts["skipped"] += 1  # committed by an earlier, interrupted run
-                previous = self.store.event_details(eid).event
-            else:
-                record = self._perceive(video_id, window, speech, tracker, previous)
-                self.store.commit_event(record)
-                counts["events"] += 1
-                counts["speech"] += len(record.speech)
-                counts["texts"] += len(record.texts)
-                previous = record.event
+            pieces = feed.take(window.span, last=last)
+            record = self._perceive(video_id, window, pieces, tracker, previous, listening)
+            self.store.commit_event(record)
+            counts["events"] += 1
+            counts["speech"] += len(record.speech)
+            counts["texts"] += len(record.texts)
+            previous = record.event
             if progress:
-                progress(window.span.end_ms, info.duration_ms)
+                progress(
+                    Progress(
+                        video_id=video_id,
+                        media_ms=window.span.end_ms,
+                        total_ms=info.duration_ms,
+                        events=len(committed) + counts["events"],
+                        elapsed_s=round(time.perf_counter() - started, 3),
+                    )
+                )
 
         sampled = 0
-        for frame in _chain(first, frames):
-            sampled += 1
-            for window in segmenter.push(frame):
-                handle(window, last=False)
-        for window in segmenter.flush(info.duration_ms):
-            handle(window, last=True)
+        try:
+            for frame in itertools.chain([first] if first else [], frames):
+                sampled += 1
+                last_ms = frame.ts_ms
+                for window in segmenter.push(frame):
+                    handle(window, last=False)
+            stopped = getattr(source, "stopped", None)
+            end_ms = last_ms + stride_ms
+            if info.duration_ms is not None and not stopped:
+                end_ms = max(end_ms, info.duration_ms)
+            for window in segmenter.flush(end_ms):
+                handle(window, last=True)
+        finally:
+            frames.close()
+            if isinstance(speech, Generator):
+                speech.close()
 
-        self.store.upsert_video(self._video(video_id, info, status="complete"))
+        self.store.upsert_video(self._video(video_id, info, status="complete", gaps=source.gaps()))
         return IngestReport(
             video_id=video_id,
             duration_ms=info.duration_ms,
+            media_ms=max(0, (previous.span.end_ms if previous else 0) - resume_ms),
             events=counts["events"],
-            events_skipped=counts["skipped"],
+            events_skipped=len(committed),
             speech_segments=counts["speech"],
             texts=counts["texts"],
             frames_sampled=sampled,
             frames_ocr=tracker.frames_read if tracker else 0,
             seconds=round(time.perf_counter() - started, 3),
+            resumed_from_ms=resume_ms,
+            stopped=stopped,
+            gaps=source.gaps(),
         )
 
     # -- stages ----------------------------------------------------------------------------
 
-    def _video(self, video_id: str, info: VideoInfo, status: str = "ingesting") -> Video:
+    def _video(
+        self, video_id: str, info: SourceInfo, *, status: str, gaps: Sequence[Gap] = ()
+    ) -> Video:
         return Video(
             id=video_id,
-            path=str(info.path.resolve()),
-            duration_ms=info.duration_ms,
+            path=_location(info),
+            duration_ms=info.duration_ms or 0,
             width=info.width,
             height=info.height,
             fps=info.fps,
             has_audio=info.has_audio,
+            is_live=info.is_live,
             status="complete" if status == "complete" else "ingesting",
+            gaps=[TimeSpan(start_ms=g.start_ms, end_ms=g.end_ms) for g in gaps],
         )
-
-    def _frames(self, info: VideoInfo) -> Iterator[Frame]:
-        cfg = self.settings.ingest
-        return DecordFileSource(
-            info.path,
-            sample_fps=cfg.sample_fps,
-            max_side_px=cfg.max_side_px,
-            width=info.width,
-            height=info.height,
-            batch=cfg.decode_batch,
-        ).frames()
-
-    def _speech(self, path: Path, info: VideoInfo) -> Iterator[SpeechPiece]:
-        if self.asr is None or not info.has_audio:
-            return iter(())
-        return self.asr.transcribe(load_audio_16k(path))
 
     def _perceive(
         self,
@@ -289,6 +356,7 @@ class IngestPipeline:
         pieces: list[SpeechPiece],
         tracker: _TextTracker | None,
         previous: Event | None,
+        listening: bool,
     ) -> EventRecord:
         span = window.span
         eid = event_id(video_id, span)
@@ -311,7 +379,7 @@ class IngestPipeline:
             for p in pieces
             if self.asr is not None
         ]
-        if self.asr is not None:
+        if self.asr is not None and listening:  # no audio track: speech recognition never ran
             observers.append(self.asr.model_id)
 
         keyframe = window.frames[len(window.frames) // 2]
@@ -322,6 +390,12 @@ class IngestPipeline:
             texts=[t.text for t in texts],
             speech=[s.text for s in speech],
         )
+        caption: StructuredCaption | None = None
+        if self.captioner is not None:
+            # The observations go along as context: they help the VLM read what it sees.
+            caption = self.captioner.caption([f.rgb for f in window.frames], context=description)
+            observers.append(self.captioner.model_id)
+            description = f"{describe_caption(caption)} {description}"
         event = Event(
             id=eid,
             video_id=video_id,
@@ -339,6 +413,12 @@ class IngestPipeline:
             )
             for t in texts
         }
+        if caption is not None:
+            model = self.captioner.model_id if self.captioner else ""
+            for ce in caption.entities:
+                kind = EntityKind.PERSON if ce.type.lower() == "person" else EntityKind.OBJECT
+                eid_ = entity_id(kind, ce.name)
+                entities.setdefault(eid_, Entity(id=eid_, kind=kind, name=ce.name, model=model))
         edges = [Edge(src=video_id, dst=eid, type=EdgeType.HAS_EVENT)]
         if previous is not None:
             gap = max(0, span.start_ms - previous.span.end_ms)
@@ -346,9 +426,34 @@ class IngestPipeline:
         edges += [Edge(src=eid, dst=s.id, type=EdgeType.HAS_SPEECH) for s in speech]
         edges += [Edge(src=eid, dst=t.id, type=EdgeType.SHOWS_TEXT) for t in texts]
         edges += [
-            Edge(src=eid, dst=ent, type=EdgeType.INVOLVES, props={"role": "shown"})
-            for ent in entities
+            Edge(
+                src=eid,
+                dst=ent.id,
+                type=EdgeType.INVOLVES,
+                props={"role": "text" if ent.kind is EntityKind.TEXT else "seen"},
+            )
+            for ent in entities.values()
         ]
+        if caption is not None:
+            names = {normalize_name(e.name): e.id for e in entities.values()}
+            for rel in caption.relations:
+                src, dst = (
+                    names.get(normalize_name(rel.subject)),
+                    names.get(normalize_name(rel.object)),
+                )
+                if src and dst:  # relations between things the caption also listed
+                    edges.append(
+                        Edge(
+                            src=src,
+                            dst=dst,
+                            type=EdgeType.RELATES_TO,
+                            props={
+                                "predicate": rel.predicate,
+                                "event_id": eid,
+                                "video_id": video_id,
+                            },
+                        )
+                    )
         bodies = {eid: description} | {s.id: s.text for s in speech} | {t.id: t.text for t in texts}
         vectors = self.embedder.embed(bodies.values())
         return EventRecord(
@@ -390,8 +495,3 @@ class IngestPipeline:
                 )
             )
         return sorted(found, key=lambda t: (t.span.start_ms, t.text))
-
-
-def _chain(first: Frame, rest: Iterator[Frame]) -> Iterator[Frame]:
-    yield first
-    yield from rest

@@ -15,8 +15,10 @@ from avas.config import Settings, apply_offline_environment
 from avas.errors import DependencyError
 from avas.graph.base import EventGraphStore
 from avas.graph.networkx_store import NetworkxEventStore
+from avas.ingest import is_live_uri
 from avas.ingest.probe import probe_video
 from avas.perception.base import Embedder, SpeechRecognizer, TextReader
+from avas.perception.captioner_base import Captioner
 from avas.pipeline import IngestPipeline, IngestReport, ProgressFn
 
 
@@ -27,6 +29,13 @@ class Service:
 
     @cached_property
     def store(self) -> EventGraphStore:
+        if self.settings.store == "neo4j":
+            from avas.graph.neo4j_store import Neo4jEventStore
+
+            cfg = self.settings.neo4j
+            if not cfg.uri:
+                raise DependencyError("AVAS_STORE=neo4j needs AVAS_NEO4J__URI (bolt://host:7687)")
+            return Neo4jEventStore(cfg.uri, cfg.user, cfg.password.get_secret_value(), cfg.database)
         return NetworkxEventStore(self.settings.store_path)
 
     @cached_property
@@ -68,6 +77,28 @@ class Service:
         )
 
     @cached_property
+    def captioner(self) -> Captioner | None:
+        cfg = self.settings.perception
+        if cfg.captioner == "observations":
+            return None
+        if not cfg.captioner_url:
+            raise DependencyError(
+                "AVAS_PERCEPTION__CAPTIONER=openai needs AVAS_PERCEPTION__CAPTIONER_URL "
+                "(an OpenAI-compatible server, e.g. http://localhost:8000/v1 from `vllm serve`)"
+            )
+        from avas.perception.captioner_openai import OpenAICompatibleCaptioner
+
+        key = cfg.captioner_api_key.get_secret_value() if cfg.captioner_api_key else None
+        return OpenAICompatibleCaptioner(
+            cfg.captioner_url,
+            cfg.captioner_model,
+            api_key=key,
+            max_images=cfg.captioner_max_images,
+            timeout_s=cfg.captioner_timeout_s,
+            response_format=cfg.captioner_response_format,
+        )
+
+    @cached_property
     def pipeline(self) -> IngestPipeline:
         return IngestPipeline(
             self.settings,
@@ -75,13 +106,20 @@ class Service:
             embedder=self.embedder,
             reader=self.text_reader,
             asr=self.speech_recognizer,
+            captioner=self.captioner,
         )
 
     def ingest(
-        self, path: Path, *, name: str | None = None, progress: ProgressFn | None = None
+        self,
+        uri: str | Path,
+        *,
+        name: str | None = None,
+        progress: ProgressFn | None = None,
+        realtime: bool = False,
     ) -> IngestReport:
-        probe_video(path.expanduser())  # reject bad input before any model loads
-        return self.pipeline.ingest(path, name=name, progress=progress)
+        if not is_live_uri(str(uri)):
+            probe_video(Path(uri).expanduser())  # reject a bad file before any model loads
+        return self.pipeline.ingest(uri, name=name, progress=progress, realtime=realtime)
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -1,24 +1,29 @@
-"""Ingest speed of the offline default against plain ffmpeg decoding, side by side in one run.
+"""Ingest speed and memory of the offline default, against plain ffmpeg, side by side in one run.
 
-    .venv/bin/python -m benchmarks.ingest_speed --minutes 3 10
+    .venv/bin/python -m benchmarks.ingest_speed --minutes 5 30 60
 
-For each length: generate a sample video (scenes with on-screen text and speech), time
-`ffmpeg -i F -vf fps=1 -f null -`, then a full `avas` ingest into a fresh store (model loading
-excluded: it is paid once per process). Prints a table; record the numbers in benchmarks/README.md.
+For each length: generate a sample video (640x360, scenes with on-screen text and speech), then
+  - ffmpeg:  `ffmpeg -i F -vf fps=1 -f null -` wall time (the reference decoder);
+  - decode:  AVAS's decode stage alone (FileSource.frames at 1 fps, downscaled), same file;
+  - ingest:  a full ingest into a fresh store, in a child process so its peak RSS is its own
+             (model loading excluded from the time: paid once per process).
+Prints a table; the numbers are recorded in benchmarks/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from avas.config import Settings
-from avas.media.sample import SampleSpec, SceneSpec, SpeechSpec, demo_spec, make_sample_video
-from avas.service import Service
+from avas.media.sample import SampleSpec, SceneSpec, demo_spec, make_sample_video
 
 
 def long_spec(minutes: float) -> SampleSpec:
@@ -26,13 +31,10 @@ def long_spec(minutes: float) -> SampleSpec:
     base = demo_spec().scenes
     scenes: list[SceneSpec] = []
     total_ms = 0
-    i = 0
     while total_ms < minutes * 60_000:
-        scene = base[i % len(base)]
-        speech = [SpeechSpec(offset_ms=s.offset_ms, text=s.text) for s in scene.speech]
-        scenes.append(scene.model_copy(update={"speech": speech}))
+        scene = base[len(scenes) % len(base)]
+        scenes.append(scene.model_copy(deep=True))
         total_ms += scene.duration_ms
-        i += 1
     return SampleSpec(scenes=scenes)
 
 
@@ -45,28 +47,70 @@ def time_ffmpeg(path: Path) -> float:
     return time.perf_counter() - started
 
 
+def child(video: Path, home: Path, stage: str) -> None:
+    """Runs in a fresh process: one stage on one file; prints a JSON line."""
+    from avas.ingest import open_source
+    from avas.service import Service
+
+    settings = Settings(home=home)
+    result: dict[str, float | int] = {}
+    if stage == "decode":
+        source = open_source(video, settings.ingest)
+        started = time.perf_counter()
+        result["frames"] = sum(1 for _ in source.frames())
+        result["seconds"] = time.perf_counter() - started
+        source.close()
+    else:
+        service = Service(settings)
+        _ = service.pipeline  # load the models outside the timed region
+        report = service.ingest(video, name="bench")
+        result |= {"seconds": report.seconds, "events": report.events}
+        result |= {"frames": report.frames_sampled, "ocr_frames": report.frames_ocr}
+        service.close()
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def run_child(video: Path, home: Path, stage: str) -> dict[str, float]:
+    cmd = [sys.executable, "-m", "benchmarks.ingest_speed", "--child", stage, str(video), str(home)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="AVAS ingest speed and memory")
     parser.add_argument("--minutes", type=float, nargs="+", default=[3.0])
+    parser.add_argument("--child", nargs=3, metavar=("STAGE", "VIDEO", "HOME"), help="internal")
     args = parser.parse_args()
-    rows = []
+    if args.child:
+        stage, video, home = args.child
+        child(Path(video), Path(home), stage)
+        return
+    header = (
+        f"{'video':>7} | {'ffmpeg fps=1':>12} | {'decode stage':>12} | {'decode/ffmpeg':>13} | "
+        f"{'full ingest':>11} | {'events':>6} | {'OCR frames':>10} | {'ingest peak RSS':>15}"
+    )
+    print(header)
+    print("-" * len(header))
     with tempfile.TemporaryDirectory() as tmp:
         for minutes in args.minutes:
             video = Path(tmp) / f"sample-{minutes:g}min.mp4"
             manifest = make_sample_video(video, long_spec(minutes))
-            ffmpeg_s = time_ffmpeg(video)
-            service = Service(Settings(home=Path(tmp) / f"home-{minutes:g}"))
-            _ = service.pipeline  # load the models outside the timed region
-            report = service.ingest(video, name="bench")
-            service.close()
             media_s = manifest.duration_ms / 1000
-            rows.append((minutes, media_s / ffmpeg_s, report, media_s))
-    print(f"{'video':>8} {'ffmpeg fps=1':>14} {'avas ingest':>12} {'events':>7} {'ocr frames':>11}")
-    for minutes, ffmpeg_x, report, _media_s in rows:
-        print(
-            f"{minutes:>6g} m {ffmpeg_x:>12.1f}x {report.x_realtime:>11.1f}x "
-            f"{report.events:>7} {report.frames_ocr:>5}/{report.frames_sampled:<5}"
-        )
+            ffmpeg_s = time_ffmpeg(video)
+            decode = run_child(video, Path(tmp) / "decode-home", "decode")
+            ingest = run_child(video, Path(tmp) / f"home-{minutes:g}", "ingest")
+            print(
+                f"{minutes:>5g} m | {media_s / ffmpeg_s:>11.1f}x | "
+                f"{media_s / decode['seconds']:>11.1f}x | "
+                f"{ffmpeg_s / decode['seconds']:>13.2f} | "
+                f"{media_s / ingest['seconds']:>10.1f}x | {int(ingest['events']):>6} | "
+                f"{int(ingest['ocr_frames']):>4}/{int(ingest['frames']):<5} | "
+                f"{ingest['peak_rss_mib']:>11.0f} MiB",
+                flush=True,
+            )
+            video.unlink()
 
 
 if __name__ == "__main__":

@@ -1,1 +1,43 @@
-"""Decode video into sampled frames and audio (files via decord; probing via ffprobe)."""
+"""Media sources: files (decord + ffmpeg) and live streams (PyAV), behind ``MediaSource``.
+
+source = open_source("talk.mp4", settings.ingest)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from avas.config import IngestSettings
+from avas.ingest.base import MediaSource, is_live_uri
+from avas.ingest.file_source import FileSource
+from avas.ingest.probe import probe_video
+from avas.ingest.realtime import RealtimeSource
+
+__all__ = ["is_live_uri", "open_source"]
+
+
+def open_source(
+    uri: str | Path, settings: IngestSettings, *, realtime: bool = False
+) -> MediaSource:
+    """A source for a file path or a live URL; a file is probed (and refused) right here.
+
+    ``realtime`` replays a file at the speed of the clock, as if it were a camera.
+    """
+    text = str(uri)
+    if is_live_uri(text):
+        from avas.ingest.live_source import LiveSource
+
+        return LiveSource(
+            text,
+            sample_fps=settings.sample_fps,
+            max_side_px=settings.max_side_px,
+            max_reconnects=settings.max_reconnects,
+        )
+    info = probe_video(Path(text).expanduser())
+    source = FileSource(
+        info,
+        sample_fps=settings.sample_fps,
+        max_side_px=settings.max_side_px,
+        batch=settings.decode_batch,
+    )
+    return RealtimeSource(source) if realtime else source

@@ -11,19 +11,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from avas.errors import DependencyError, InputError
-
-
-class VideoInfo(BaseModel):
-    path: Path
-    duration_ms: int
-    width: int
-    height: int
-    fps: float
-    has_audio: bool
-    size_bytes: int
+from avas.ingest.base import SourceInfo
 
 
 def _require(tool: str) -> str:
@@ -41,7 +30,7 @@ def _fps(rate: str) -> float:
         return 0.0
 
 
-def probe_video(path: Path) -> VideoInfo:
+def probe_video(path: Path) -> SourceInfo:
     if not path.exists():
         raise InputError(f"video file not found: {path}")
     if path.is_dir():
@@ -81,8 +70,9 @@ def probe_video(path: Path) -> VideoInfo:
     duration_s = float(data.get("format", {}).get("duration") or v.get("duration") or 0.0)
     if duration_s <= 0:
         raise InputError(f"video has zero length: {path}")
-    return VideoInfo(
-        path=path,
+    return SourceInfo(
+        uri=str(path),
+        is_live=False,
         duration_ms=round(duration_s * 1000),
         width=int(v.get("width") or 0),
         height=int(v.get("height") or 0),

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from avas.errors import AvasError, NotFoundError
+from graph_schema import fmt_ms
 
 if TYPE_CHECKING:
     from agents.state import Answer
@@ -50,32 +51,56 @@ def _service() -> Service:
     return Service()
 
 
-def _ingest(service: Service, path: Path, name: str | None, quiet: bool) -> IngestReport:
-    if quiet:
-        return service.ingest(path, name=name)
+def _ingest(
+    service: Service, source: str, name: str | None, mode: str = "bar", realtime: bool = False
+) -> IngestReport:
+    """Ingest with a progress display: ``bar`` (rich), ``json`` (lines on stdout) or ``quiet``."""
+    from avas.pipeline import Progress as IngestProgress
+
+    if mode == "quiet":
+        return service.ingest(source, name=name, realtime=realtime)
+    if mode == "json":
+
+        def emit(p: IngestProgress) -> None:
+            print(json.dumps({"type": "progress", **p.model_dump()}), flush=True)
+
+        report = service.ingest(source, name=name, progress=emit, realtime=realtime)
+        print(json.dumps({"type": "report", **report.model_dump(mode="json")}), flush=True)
+        return report
     with Progress(
         TextColumn("[bold]ingest[/] {task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
         console=err,
         transient=True,
-    ) as progress:
-        task = progress.add_task(path.name, total=None)
+    ) as bar:
+        task = bar.add_task(Path(source).name or source, total=None, rate="")
 
-        def on_progress(done_ms: int, total_ms: int) -> None:
-            progress.update(task, completed=done_ms, total=total_ms)
+        def on_progress(p: IngestProgress) -> None:
+            rate = f"{p.media_ms / 1000 / p.elapsed_s:.1f}x real time" if p.elapsed_s else ""
+            bar.update(
+                task, completed=p.media_ms, total=p.total_ms, rate=f"{rate}, {p.events} events"
+            )
 
-        return service.ingest(path, name=name, progress=on_progress)
+        return service.ingest(source, name=name, progress=on_progress, realtime=realtime)
 
 
 def _print_report(report: IngestReport) -> None:
+    done = f"{report.media_ms / 1000:.0f} s of video in {report.seconds:.1f} s"
     out.print(
         f"ingested [bold]{report.video_id}[/]: {report.events} events "
         f"({report.events_skipped} already stored), {report.speech_segments} speech segments, "
-        f"{report.texts} on-screen texts, {report.duration_ms / 1000:.0f} s of video in "
-        f"{report.seconds:.1f} s ({report.x_realtime:.1f}x real time)"
+        f"{report.texts} on-screen texts, {done} ({report.x_realtime:.1f}x real time)",
+        soft_wrap=True,
     )
+    if report.resumed_from_ms:
+        out.print(f"resumed at {fmt_ms(report.resumed_from_ms)} after an interrupted run")
+    if report.stopped:
+        err.print(f"[yellow]warning:[/] {report.stopped}; ingested what was readable")
+    for gap in report.gaps:
+        out.print(f"gap {fmt_ms(gap.start_ms)}–{fmt_ms(gap.end_ms)}: {gap.reason}")
 
 
 def _agent(service: Service) -> Any:
@@ -103,16 +128,28 @@ def _answer(service: Service, question: str, video: str | None) -> Answer:
 
 @app.command()
 def ingest(
-    path: Annotated[Path, typer.Argument(help="video file")],
+    source: Annotated[str, typer.Argument(help="video file, or a live URL (udp://, rtsp://, ...)")],
     name: Annotated[
         str | None, typer.Option("--name", help="video id (default: file name + content hash)")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="progress and report as JSON lines on stdout")
+    ] = False,
+    realtime: Annotated[
+        bool, typer.Option("--realtime", help="replay a file at real speed, like a camera")
+    ] = False,
 ) -> None:
-    """Ingest a video into the event graph (re-running resumes and never duplicates)."""
+    """Ingest a video file or live stream into the event graph.
+
+    Re-running after a crash or Ctrl-C resumes after the last committed event.
+    """
     service = _service()
     try:
-        _print_report(_ingest(service, path, name, quiet))
+        mode = "json" if as_json else "quiet" if quiet else "bar"
+        report = _ingest(service, source, name, mode, realtime)
+        if not as_json:
+            _print_report(report)
     finally:
         service.close()
 
@@ -205,7 +242,7 @@ def demo(
                 out.print(f"generating a 3-minute sample video at {path} ...")
                 manifest = make_sample_video(path)
             name = "avas-demo"
-        report = _ingest(service, path, name, quiet)
+        report = _ingest(service, str(path), name, "quiet" if quiet else "bar")
         _print_report(report)
         questions = _demo_questions() if manifest else DEFAULT_QUESTIONS
         for question in questions:
