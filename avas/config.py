@@ -59,6 +59,13 @@ class PerceptionSettings(BaseModel):
         4.0, ge=0, description="mean abs grey change (0-255) below which a frame is not re-read"
     )
     threads: int = Field(2, ge=1)
+    asr_window_ms: int = Field(30_000, ge=2_000, le=30_000, description="speech window, files")
+    live_asr_window_ms: int = Field(
+        4_000,
+        ge=2_000,
+        le=30_000,
+        description="speech window for live sources: shorter windows bound the commit lag",
+    )
 
 
 class EmbeddingSettings(BaseModel):

@@ -27,12 +27,12 @@ from avas.config import Settings
 from avas.errors import InputError
 from avas.graph.base import EventGraphStore
 from avas.ingest import open_source
-from avas.ingest.base import Frame, Gap, MediaSource, SourceInfo
+from avas.ingest.base import AudioChunk, Frame, Gap, MediaSource, SourceInfo
 from avas.ingest.prefetch import prefetch
 from avas.perception.base import Embedder, SpeechPiece, SpeechRecognizer, TextLine, TextReader
 from avas.perception.captioner_base import Captioner, StructuredCaption, describe_caption
 from avas.perception.describe import describe
-from avas.perception.speech_stream import transcribe_stream
+from avas.perception.speech_stream import Watermark, transcribe_stream
 from avas.perception.visual import colour_words, motion_words
 from avas.segment.base import EventWindow
 from avas.segment.scene_cut import SceneCutSegmenter
@@ -149,22 +149,26 @@ class _TextTracker:
 
 @dataclass
 class _SpeechFeed:
-    """Hands out lazily recognised speech to the event whose span holds each piece's midpoint."""
+    """Hands out recognised speech to the event whose span holds each piece's midpoint.
 
-    pieces: Iterator[SpeechPiece]
+    An event takes its speech once the recogniser's watermark has passed the event's end.
+    """
+
+    items: Iterator[SpeechPiece | Watermark]
     not_before_ms: int = 0  # pieces of events an earlier run already committed are dropped
     _pending: list[SpeechPiece] = field(default_factory=list)
+    _heard_to_ms: int = -1
     _done: bool = False
 
     def take(self, span: TimeSpan, *, last: bool) -> list[SpeechPiece]:
-        while not self._done and (
-            last or not self._pending or _mid(self._pending[-1]) < span.end_ms
-        ):
-            piece = next(self.pieces, None)
-            if piece is None:
+        while not self._done and (last or self._heard_to_ms < span.end_ms):
+            item = next(self.items, None)
+            if item is None:
                 self._done = True
-            elif _mid(piece) >= self.not_before_ms:
-                self._pending.append(piece)
+            elif isinstance(item, Watermark):
+                self._heard_to_ms = item.ms
+            elif _mid(item) >= self.not_before_ms:
+                self._pending.append(item)
         if last:
             taken, self._pending = self._pending, []
         else:
@@ -245,7 +249,13 @@ class IngestPipeline:
         previous: Event | None = committed[-1] if committed else None
         resume_ms = previous.span.end_ms if previous else 0
 
-        frames = prefetch(source.frames(resume_ms), maxsize=self.settings.ingest.decode_batch * 2)
+        # A live stream's clock restarts with every connection: continue the stored timeline.
+        offset_ms = resume_ms if info.is_live else 0
+        source_from_ms = 0 if info.is_live else resume_ms
+        frames = prefetch(
+            _shift_frames(source.frames(source_from_ms), offset_ms),
+            maxsize=self.settings.ingest.decode_batch * 2,
+        )
         try:
             first = next(frames, None)
         except InputError:
@@ -263,10 +273,13 @@ class IngestPipeline:
             if self.reader
             else None
         )
-        speech: Iterator[SpeechPiece] = iter(())
+        speech: Iterator[SpeechPiece | Watermark] = iter(())
         listening = self.asr is not None and info.has_audio
         if self.asr is not None and info.has_audio:
-            speech = prefetch(transcribe_stream(self.asr, source.audio(resume_ms)), maxsize=64)
+            perception = self.settings.perception
+            window_ms = perception.live_asr_window_ms if info.is_live else perception.asr_window_ms
+            audio = _shift_audio(source.audio(source_from_ms), offset_ms)
+            speech = prefetch(transcribe_stream(self.asr, audio, window_ms=window_ms), maxsize=64)
         feed = _SpeechFeed(speech, not_before_ms=resume_ms)
         segmenter = SceneCutSegmenter(
             min_event_ms=self.settings.segment.min_event_ms,
@@ -314,7 +327,17 @@ class IngestPipeline:
             if isinstance(speech, Generator):
                 speech.close()
 
-        self.store.upsert_video(self._video(video_id, info, status="complete", gaps=source.gaps()))
+        gaps = [
+            g.model_copy(
+                update={"start_ms": g.start_ms + offset_ms, "end_ms": g.end_ms + offset_ms}
+            )
+            for g in source.gaps()
+        ]
+        stored = self.store.get_video(video_id)
+        done = self._video(video_id, info, status="complete", gaps=gaps)
+        if stored is not None:  # keep when ingestion first began
+            done = done.model_copy(update={"ingested_at": stored.ingested_at})
+        self.store.upsert_video(done)
         return IngestReport(
             video_id=video_id,
             duration_ms=info.duration_ms,
@@ -328,7 +351,7 @@ class IngestPipeline:
             seconds=round(time.perf_counter() - started, 3),
             resumed_from_ms=resume_ms,
             stopped=stopped,
-            gaps=source.gaps(),
+            gaps=gaps,
         )
 
     # -- stages ----------------------------------------------------------------------------
@@ -495,3 +518,13 @@ class IngestPipeline:
                 )
             )
         return sorted(found, key=lambda t: (t.span.start_ms, t.text))
+
+
+def _shift_frames(frames: Iterator[Frame], offset_ms: int) -> Iterator[Frame]:
+    for frame in frames:
+        yield Frame(ts_ms=frame.ts_ms + offset_ms, rgb=frame.rgb) if offset_ms else frame
+
+
+def _shift_audio(chunks: Iterator[AudioChunk], offset_ms: int) -> Iterator[AudioChunk]:
+    for chunk in chunks:
+        yield AudioChunk(chunk.start_ms + offset_ms, chunk.samples) if offset_ms else chunk

@@ -10,6 +10,7 @@ cut in two and memory never holds more than one window.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +22,13 @@ from graph_schema import TimeSpan
 WINDOW_MS = 30_000
 # A piece ending this close to the window's edge may continue in the next window.
 EDGE_MS = 1_500
+
+
+@dataclass(frozen=True, slots=True)
+class Watermark:
+    """Every piece of speech that starts before ``ms`` has been yielded."""
+
+    ms: int
 
 
 def _shift(piece: SpeechPiece, offset_ms: int) -> SpeechPiece:
@@ -35,7 +43,12 @@ def _shift(piece: SpeechPiece, offset_ms: int) -> SpeechPiece:
 
 def transcribe_stream(
     asr: SpeechRecognizer, chunks: Iterable[AudioChunk], *, window_ms: int = WINDOW_MS
-) -> Iterator[SpeechPiece]:
+) -> Iterator[SpeechPiece | Watermark]:
+    """Pieces in time order, each batch followed by a Watermark saying how far speech is known.
+
+    The watermark lets a consumer close an event as soon as its audio has been heard, without
+    waiting for the next sentence (which, on a live stream, may be minutes away).
+    """
     window = window_ms * AUDIO_RATE // 1000
     parts: list[npt.NDArray[np.float32]] = []
     buffered = 0
@@ -56,6 +69,7 @@ def transcribe_stream(
             # A jump in time (a live source reconnected): finish what we have first.
             pieces, _ = run(np.concatenate(parts), final=True) if parts else ([], 0)
             yield from (_shift(p, start_ms) for p in pieces)
+            yield Watermark(start_ms + buffered * 1000 // AUDIO_RATE)
             parts, buffered, start_ms = [], 0, None
         if start_ms is None:
             start_ms = chunk.start_ms
@@ -68,6 +82,8 @@ def transcribe_stream(
             rest = samples[used:]
             parts, buffered = [rest], len(rest)
             start_ms += used * 1000 // AUDIO_RATE
+            yield Watermark(start_ms)
     if parts and buffered and start_ms is not None:
         pieces, _ = run(np.concatenate(parts), final=True)
         yield from (_shift(p, start_ms) for p in pieces)
+        yield Watermark(start_ms + buffered * 1000 // AUDIO_RATE)
