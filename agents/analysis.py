@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from agents.state import Intent, Modality, QuestionAnalysis
+from agents.state import Answer, Intent, Modality, QuestionAnalysis
+from agents.timeparse import parse_window, strip_time_phrases
 from avas.text import content_words
 
 _SPEECH = re.compile(
@@ -33,6 +34,11 @@ _AFTER = re.compile(r"\b(?:right |just |immediately )?(?:after|following|next to
 _BEFORE = re.compile(
     r"\b(?:right |just |immediately )?(?:before|preceding|prior to)\b\s*(.*)", re.I
 )
+# "and right after that?", "what happened next?", "and before that?": about the last answer.
+_FOLLOW_UP = re.compile(
+    r"\b(?:(after|before) (?:that|this|it)|(?:and )?then\b|what (?:happened|came) (next|before))",
+    re.I,
+)
 _COUNT = re.compile(r"\bhow (?:many|often)\b", re.I)
 _SUMMARY = re.compile(r"\b(summar\w*|overview|what is (?:this|the) video about)\b", re.I)
 
@@ -47,8 +53,10 @@ def _phrase(tail: str) -> str | None:
     return words or None
 
 
-def analyse(question: str) -> QuestionAnalysis:
-    q = question.strip()
+def analyse(question: str, previous: Answer | None = None) -> QuestionAnalysis:
+    """Intent, modality, anchor, keywords and time window; ``previous`` resolves follow-ups."""
+    window = parse_window(question)
+    q = strip_time_phrases(question.strip()) if window else question.strip()
     modality: Modality = "any"
     if _TEXT.search(q) and not _SPEECH.search(q):
         modality = "text"
@@ -56,6 +64,20 @@ def analyse(question: str) -> QuestionAnalysis:
         modality = "speech"
     elif _MENTION.search(q) and not _TEXT.search(q):
         modality = "speech"  # "mention" means speech unless text is named ("text that mentions")
+
+    follow = _FOLLOW_UP.search(q)
+    if follow and previous is not None and previous.citations:
+        # The anchor is what the last answer cited first, exactly that node.
+        cited = previous.citations[0]
+        before = (follow.group(1) or "").lower() == "before" or follow.group(2) == "before"
+        return QuestionAnalysis(
+            intent="before" if before else "after",
+            modality=modality,
+            anchor=cited.text,
+            anchor_node=cited.node_id,
+            keywords=[w for w in content_words(cited.text) if w not in _HINT_WORDS],
+            window=window,
+        )
 
     intent: Intent = "what"
     anchor: str | None = None
@@ -78,4 +100,6 @@ def analyse(question: str) -> QuestionAnalysis:
         anchor = " ".join(w for w in content_words(tail) if w not in _HINT_WORDS) or None
     source = anchor if anchor and intent in ("after", "before", "count") else q
     keywords = [w for w in content_words(source) if w not in _HINT_WORDS]
-    return QuestionAnalysis(intent=intent, modality=modality, anchor=anchor, keywords=keywords)
+    return QuestionAnalysis(
+        intent=intent, modality=modality, anchor=anchor, keywords=keywords, window=window
+    )

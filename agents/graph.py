@@ -35,27 +35,56 @@ def build_agent(tools: Toolkit, *, min_dense: float = 0.45) -> Any:
     return graph.compile()
 
 
-def _initial(question: str, video_id: str | None) -> AgentState:
+def _initial(question: str, video_id: str | None, history: list[Answer] | None) -> AgentState:
     question = question.strip()
     if not question:
         raise InputError("the question is empty")
     if len(question) > MAX_QUESTION_CHARS:
         raise InputError(f"the question is too long ({len(question)} > {MAX_QUESTION_CHARS} chars)")
-    return {"question": question, "video_id": video_id, "steps": []}
+    return {"question": question, "video_id": video_id, "history": history or [], "steps": []}
 
 
-def ask(agent: Any, question: str, *, video_id: str | None = None) -> Answer:
-    final = agent.invoke(_initial(question, video_id))
+def ask(
+    agent: Any, question: str, *, video_id: str | None = None, history: list[Answer] | None = None
+) -> Answer:
+    """One answer; ``history`` (earlier answers, oldest first) resolves follow-up questions."""
+    final = agent.invoke(_initial(question, video_id, history))
     answer: Answer = final["answer"]
     return answer
 
 
-def ask_stream(agent: Any, question: str, *, video_id: str | None = None) -> Iterator[str | Answer]:
+def ask_stream(
+    agent: Any, question: str, *, video_id: str | None = None, history: list[Answer] | None = None
+) -> Iterator[str | Answer]:
     """Yields each step as it happens (a line of text), then the Answer."""
     seen = 0
-    for update in agent.stream(_initial(question, video_id), stream_mode="values"):
+    for update in agent.stream(_initial(question, video_id, history), stream_mode="values"):
         steps = update.get("steps", [])
         yield from steps[seen:]
         seen = len(steps)
         if "answer" in update:
             yield update["answer"]
+
+
+class Conversation:
+    """Chat memory: each question is answered in the light of the earlier answers.
+
+    chat = Conversation(agent, video_id="talk")
+    chat.ask("What text appeared about the budget?"); chat.ask("And right after that?")
+    """
+
+    def __init__(self, agent: Any, *, video_id: str | None = None, max_turns: int = 20) -> None:
+        self.agent = agent
+        self.video_id = video_id
+        self.max_turns = max_turns
+        self.history: list[Answer] = []
+
+    def stream(self, question: str) -> Iterator[str | Answer]:
+        for item in ask_stream(self.agent, question, video_id=self.video_id, history=self.history):
+            if isinstance(item, Answer):
+                self.history = [*self.history, item][-self.max_turns :]
+            yield item
+
+    def ask(self, question: str) -> Answer:
+        answers = [i for i in self.stream(question) if isinstance(i, Answer)]
+        return answers[-1]

@@ -38,35 +38,52 @@ def _cite(e: Evidence) -> Citation:
 
 def make_nodes(tools: Toolkit, *, min_dense: float) -> dict[str, Node]:
     def analyse_node(state: AgentState) -> AgentState:
-        analysis = analyse(state["question"])
+        history = state.get("history") or []
+        analysis = analyse(state["question"], history[-1] if history else None)
+        window = f" window={analysis.window.model_dump()}" if analysis.window else ""
         return {
             "analysis": analysis,
             "steps": [
                 *state.get("steps", []),
                 f"analyse: intent={analysis.intent} modality={analysis.modality} "
-                f"anchor={analysis.anchor!r} keywords={analysis.keywords}",
+                f"anchor={analysis.anchor!r} keywords={analysis.keywords}{window}",
             ],
         }
 
+    def in_window(e: Evidence, analysis: QuestionAnalysis) -> bool:
+        if analysis.window is None:
+            return True
+        video = tools.store.get_video(e.video_id)
+        duration = video.duration_ms if video else e.span.end_ms
+        span = analysis.window.resolve(max(duration, e.span.end_ms))
+        return e.span.overlaps(span) or e.span.start_ms == span.start_ms
+
     def retrieve_node(state: AgentState) -> AgentState:
         analysis = state["analysis"]
+        steps = list(state.get("steps", []))
+        if analysis.anchor_node:
+            anchor = tools.evidence(analysis.anchor_node)
+            steps.append(
+                f"follow-up: anchor is the last answer's {anchor.kind.value} {anchor.text!r}"
+            )
+            return {"evidence": [anchor], "steps": steps}
         ordered = analysis.intent in ("after", "before", "count")
         # An order/count question first finds its anchor wherever it was seen or heard.
         modality = "any" if ordered or state.get("broadened") else analysis.modality
         query = analysis.anchor if ordered and analysis.anchor else state["question"]
         k = 50 if analysis.intent == "count" else tools.top_k
+        if analysis.window is not None:
+            k *= 4  # the window filters after the search: fetch more to keep enough
         if not analysis.keywords and analysis.intent in ("what", "when", "summary"):
             # No topic to search for ("What does the speaker say?"): read the timeline instead.
             overview = tools.timeline(
-                modality=analysis.modality, video_id=state.get("video_id"), limit=OVERVIEW_ITEMS
+                modality=analysis.modality,
+                video_id=state.get("video_id"),
+                limit=OVERVIEW_ITEMS,
+                keep=lambda e: in_window(e, analysis),
             )
-            return {
-                "evidence": overview,
-                "steps": [
-                    *state.get("steps", []),
-                    f"timeline(modality={analysis.modality}): {len(overview)} observations",
-                ],
-            }
+            steps.append(f"timeline(modality={analysis.modality}): {len(overview)} observations")
+            return {"evidence": overview, "steps": steps}
         found = tools.search(
             query,
             modality=modality,
@@ -74,15 +91,13 @@ def make_nodes(tools: Toolkit, *, min_dense: float) -> dict[str, Node]:
             keywords=analysis.keywords,
             k=k,
         )
-        evidence = [e for e in found if _is_evidence(e, analysis, min_dense)]
-        return {
-            "evidence": evidence,
-            "steps": [
-                *state.get("steps", []),
-                f"search({query!r}, modality={modality}): {len(found)} hits, "
-                f"{len(evidence)} usable",
-            ],
-        }
+        evidence = [
+            e for e in found if _is_evidence(e, analysis, min_dense) and in_window(e, analysis)
+        ]
+        steps.append(
+            f"search({query!r}, modality={modality}): {len(found)} hits, {len(evidence)} usable"
+        )
+        return {"evidence": evidence, "steps": steps}
 
     def broaden_node(state: AgentState) -> AgentState:
         return {

@@ -18,11 +18,27 @@ Modality = Literal["speech", "text", "any"]
 NOT_FOUND = "Not found in the video."
 
 
+class TimeWindow(BaseModel):
+    """A time constraint from the question; ``from_end`` counts back from the video's end."""
+
+    start_ms: int = 0
+    end_ms: int | None = None
+    from_end: bool = False
+
+    def resolve(self, duration_ms: int) -> TimeSpan:
+        if self.from_end:
+            return TimeSpan(start_ms=max(0, duration_ms - self.start_ms), end_ms=duration_ms)
+        end = duration_ms if self.end_ms is None else min(self.end_ms, max(duration_ms, 1))
+        return TimeSpan(start_ms=min(self.start_ms, end), end_ms=end)
+
+
 class QuestionAnalysis(BaseModel):
     intent: Intent
     modality: Modality
     anchor: str | None = Field(None, description="the thing an order/count question is about")
+    anchor_node: str | None = Field(None, description="a node the anchor is known to be")
     keywords: list[str] = Field(default_factory=list)
+    window: TimeWindow | None = None
 
 
 class Citation(BaseModel):
@@ -57,6 +73,7 @@ class Answer(BaseModel):
 class AgentState(TypedDict, total=False):
     question: str
     video_id: str | None
+    history: list[Answer]
     analysis: QuestionAnalysis
     evidence: list[Evidence]
     broadened: bool

@@ -6,6 +6,7 @@ tools.search("budget", modality="speech", video_id="talk")
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agents.state import Modality
@@ -51,7 +52,27 @@ class Toolkit:
     def preceding(self, event_id: str, n: int) -> list[Event]:
         return list(reversed(self.store.neighbors(event_id, before=n, after=0)))
 
-    def timeline(self, *, modality: Modality, video_id: str | None, limit: int) -> list[Evidence]:
+    def evidence(self, node_id: str) -> Evidence:
+        """A stored speech, text or event node as evidence (for a follow-up's anchor)."""
+        hit = self.store.node_hit(node_id)
+        return Evidence(
+            node_id=hit.id,
+            kind=hit.kind,
+            video_id=hit.video_id,
+            span=hit.span,
+            text=hit.text,
+            fused=0,
+            coverage=1.0,
+        )
+
+    def timeline(
+        self,
+        *,
+        modality: Modality,
+        video_id: str | None,
+        limit: int,
+        keep: Callable[[Evidence], bool] = lambda _: True,
+    ) -> list[Evidence]:
         """The first ``limit`` distinct observations in time order: for questions with no topic."""
         videos = [video_id] if video_id else [v.id for v in self.store.videos()]
         found: list[Evidence] = []
@@ -66,14 +87,13 @@ class Toolkit:
                     items += [(NodeKind.TEXT, t.id, t.text, t.span) for t in details.texts]
                 for kind, node_id, text, span in sorted(items, key=lambda i: i[3].start_ms):
                     key = (vid, normalize_name(text))
-                    if key in seen:
+                    item = Evidence(
+                        node_id=node_id, kind=kind, video_id=vid, span=span, text=text, fused=0
+                    )
+                    if key in seen or not keep(item):
                         continue
                     seen.add(key)
-                    found.append(
-                        Evidence(
-                            node_id=node_id, kind=kind, video_id=vid, span=span, text=text, fused=0
-                        )
-                    )
+                    found.append(item)
                     if len(found) >= limit:
                         return found
         return found

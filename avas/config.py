@@ -58,6 +58,12 @@ class PerceptionSettings(BaseModel):
     ocr_change_threshold: float = Field(
         4.0, ge=0, description="mean abs grey change (0-255) below which a frame is not re-read"
     )
+    ocr_min_interval_ms: int = Field(
+        2_000,
+        ge=0,
+        description="a changing picture is re-read at most this often (each event's first "
+        "frame is always read): bounds OCR cost on footage that never stands still",
+    )
     threads: int = Field(2, ge=1)
     asr_window_ms: int = Field(30_000, ge=2_000, le=30_000, description="speech window, files")
     live_asr_window_ms: int = Field(

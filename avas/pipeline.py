@@ -131,18 +131,22 @@ class _TextTracker:
 
     reader: TextReader
     change_threshold: float
+    min_interval_ms: int
     frames_read: int = 0
     _thumb: npt.NDArray[np.int16] | None = None
+    _read_at_ms: int = -(10**9)
     _lines: list[TextLine] = field(default_factory=list)
 
-    def read(self, frame: Frame) -> list[TextLine]:
+    def read(self, frame: Frame, *, first_of_event: bool = False) -> list[TextLine]:
         thumb = _grey_thumb(frame)
         changed = self._thumb is None or (
             float(np.abs(thumb - self._thumb).mean()) >= self.change_threshold
         )
-        if changed:
+        due = first_of_event or frame.ts_ms - self._read_at_ms >= self.min_interval_ms
+        if changed and due:
             self._lines = self.reader.read(frame.rgb)
             self._thumb = thumb
+            self._read_at_ms = frame.ts_ms
             self.frames_read += 1
         return self._lines
 
@@ -269,7 +273,11 @@ class IngestPipeline:
 
         counts: Counter[str] = Counter()
         tracker = (
-            _TextTracker(self.reader, self.settings.perception.ocr_change_threshold)
+            _TextTracker(
+                self.reader,
+                self.settings.perception.ocr_change_threshold,
+                self.settings.perception.ocr_min_interval_ms,
+            )
             if self.reader
             else None
         )
@@ -495,8 +503,8 @@ class IngestPipeline:
         """One OnScreenText per distinct line in the event, spanning the frames that showed it."""
         stride = round(1000 / self.settings.ingest.sample_fps)
         seen: dict[str, tuple[int, int, Counter[str], float]] = {}
-        for frame in window.frames:
-            for line in tracker.read(frame):
+        for i, frame in enumerate(window.frames):
+            for line in tracker.read(frame, first_of_event=i == 0):
                 key = normalize_name(line.text)
                 if not key:
                     continue

@@ -51,7 +51,7 @@ class Service:
             return None
         from avas.perception.ocr_rapid import RapidTextReader
 
-        return RapidTextReader(min_confidence=cfg.ocr_min_confidence)
+        return RapidTextReader(min_confidence=cfg.ocr_min_confidence, threads=cfg.threads)
 
     @cached_property
     def speech_recognizer(self) -> SpeechRecognizer | None:

@@ -75,6 +75,10 @@ class EventGraphStore(Protocol):
 
     def entity_events(self, entity_id: str) -> list[Event]: ...
 
+    def node_hit(self, node_id: str) -> SearchHit:
+        """A speech, text or event node in the shape search returns (score 0)."""
+        ...
+
     def vector_search(
         self,
         vector: npt.NDArray[np.float32],

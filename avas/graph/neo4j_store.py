@@ -347,6 +347,12 @@ class Neo4jEventStore:
         )
         return events[0][1]
 
+    def node_hit(self, node_id: str) -> SearchHit:
+        rows = self._read("node_hit", node_id=node_id)
+        if not rows:
+            raise NotFoundError(f"no event, speech or text node {node_id!r} in the store")
+        return _hit(rows[0]["kind"], rows[0]["data"], 0.0)
+
     def entity_events(self, entity_id: str) -> list[Event]:
         rows = self._read("entity_events", id=entity_id)
         if not rows:

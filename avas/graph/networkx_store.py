@@ -314,9 +314,12 @@ class NetworkxEventStore:
             )
         # The transaction is durable: mirror it in memory.
         self._remove_nodes(set(stale) | orphans)
-        for _u, v, key in list(self._graph.out_edges(event.id, keys=True)):
-            if key != EdgeType.NEXT.value:
-                self._graph.remove_edge(event.id, v, key=key)
+        # (Guarded: networkx reads a node id it does not hold as an iterable of node ids, and a
+        # one-letter video id is a node: out_edges("v/ev/...") would list the video's edges.)
+        if event.id in self._graph:
+            for _u, v, key in list(self._graph.out_edges(event.id, keys=True)):
+                if key != EdgeType.NEXT.value:
+                    self._graph.remove_edge(event.id, v, key=key)
         for kind, model in nodes:
             self._add_node(getattr(model, "id"), kind, model)  # noqa: B009
         for e in record.edges:
@@ -439,6 +442,10 @@ class NetworkxEventStore:
                 if key == EdgeType.INVOLVES.value
             ]
         return sorted(found, key=lambda e: (e.video_id, e.span.start_ms))
+
+    def node_hit(self, node_id: str) -> SearchHit:
+        with self._lock:
+            return self._hit(node_id, 0.0)
 
     def _hit(self, node_id: str, score: float) -> SearchHit:
         model = self._model(node_id)

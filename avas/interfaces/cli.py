@@ -35,6 +35,8 @@ app = typer.Typer(
 )
 graph_app = typer.Typer(no_args_is_help=True, help="Inspect the event knowledge graph.")
 app.add_typer(graph_app, name="graph")
+videos_app = typer.Typer(help="List (default) or remove videos.", invoke_without_command=True)
+app.add_typer(videos_app, name="videos")
 out = Console()
 err = Console(stderr=True)
 
@@ -174,11 +176,14 @@ def ask(
         out.print(answer.render(), highlight=False, soft_wrap=True)
 
 
-@app.command()
+@videos_app.callback()
 def videos(
+    ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
     """List the videos in the store."""
+    if ctx.invoked_subcommand is not None:
+        return
     service = _service()
     try:
         found = service.store.videos()
@@ -192,6 +197,52 @@ def videos(
     for v in found:
         table.add_row(v.id, f"{v.duration_ms / 1000:.0f} s", str(counts[v.id]), v.status, v.path)
     out.print(table)
+
+
+@videos_app.command("rm")
+def videos_rm(video_id: Annotated[str, typer.Argument(help="the video id to remove")]) -> None:
+    """Remove a video and everything ingested from it (shared entities stay if still used)."""
+    service = _service()
+    try:
+        service.store.delete_video(video_id)
+    finally:
+        service.close()
+    out.print(f"removed {video_id}")
+
+
+@app.command()
+def chat(
+    video: Annotated[
+        str | None, typer.Option("--video", help="video id; default: the whole corpus")
+    ] = None,
+) -> None:
+    """Interactive questions with memory: follow-ups like "and right after that?" work."""
+    from agents.graph import Conversation
+    from agents.state import Answer as AgentAnswer
+
+    service = _service()
+    try:
+        if video is not None and service.store.get_video(video) is None:
+            raise NotFoundError(f"no video {video!r} in the store (see `avas videos`)")
+        conversation = Conversation(_agent(service), video_id=video)
+        out.print("Ask about the video (empty line or Ctrl-D to quit).", style="dim")
+        while True:
+            try:
+                question = input("you> ").strip()
+            except EOFError:
+                break
+            if not question:
+                break
+            try:
+                for item in conversation.stream(question):
+                    if isinstance(item, AgentAnswer):
+                        out.print(item.render(), highlight=False, soft_wrap=True)
+                    else:
+                        out.print(f"  … {item}", style="dim", highlight=False, soft_wrap=True)
+            except AvasError as exc:  # a bad question is not the end of the conversation
+                err.print(f"[red]error:[/] {exc}", highlight=False)
+    finally:
+        service.close()
 
 
 @graph_app.command("stats")

@@ -18,12 +18,16 @@ from avas.perception.base import TextLine
 class RapidTextReader:
     model_id = "rapidocr-onnxruntime/ppocr-v4"
 
-    def __init__(self, *, min_confidence: float = 0.6) -> None:
+    def __init__(self, *, min_confidence: float = 0.6, threads: int = 2) -> None:
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:  # pragma: no cover - part of the default install
             raise DependencyError("rapidocr-onnxruntime is not installed") from exc
-        self._engine: Any = RapidOCR()
+        # Frames arrive already downscaled (640 px); RapidOCR's default would upscale them so
+        # the short side is 736 px, costing 2.5x the time and memory for no better reading.
+        self._engine: Any = RapidOCR(
+            det_limit_type="max", det_limit_side_len=960, intra_op_num_threads=threads
+        )
         self.min_confidence = min_confidence
 
     def read(self, rgb: RGBImage) -> list[TextLine]:

@@ -773,3 +773,14 @@ def test_reopen_gives_the_same_store(
     again = reopen()
 
     assert _snapshot(again, probes) == before
+
+
+def test_one_letter_video_id(store: EventGraphStore) -> None:
+    # Regression: networkx treats an unknown node id as an iterable of node ids, so event ids
+    # starting with a one-letter video id ("m/ev/...") once matched the video node "m" itself.
+    store.upsert_video(make_video("m"))
+    first = make_record(0, 1_000, video_id="m", texts=["A"])
+    store.commit_event(first)
+    store.commit_event(make_record(1_000, 2_000, video_id="m", previous=first.event))
+    assert [e.span.start_ms for e in store.events("m")] == [0, 1_000]
+    assert store.stats().edges["HAS_EVENT"] == 2
