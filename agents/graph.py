@@ -15,6 +15,7 @@ from agents.nodes import make_nodes, route_after_retrieve
 from agents.state import AgentState, Answer
 from agents.tools import Toolkit
 from avas.errors import InputError
+from avas.service import Service
 
 MAX_QUESTION_CHARS = 2_000
 
@@ -33,6 +34,18 @@ def build_agent(tools: Toolkit, *, min_dense: float = 0.45) -> Any:
     graph.add_edge("broaden", "retrieve")
     graph.add_edge("answer", END)
     return graph.compile()
+
+
+def agent_for(service: Service) -> Any:
+    """The agent over a service's store and embedder, configured from its settings."""
+    from avas.retrieval.hybrid import HybridRetriever
+
+    tools = Toolkit(
+        service.store,
+        HybridRetriever(service.store, service.embedder),
+        top_k=service.settings.agent.top_k,
+    )
+    return build_agent(tools, min_dense=service.settings.agent.min_dense_score)
 
 
 def _initial(question: str, video_id: str | None, history: list[Answer] | None) -> AgentState:

@@ -118,6 +118,7 @@ class Progress(BaseModel):
 
 
 ProgressFn = Callable[[Progress], None]
+EventHook = Callable[[EventRecord], None]
 
 
 def _grey_thumb(frame: Frame) -> npt.NDArray[np.int16]:
@@ -210,17 +211,27 @@ class IngestPipeline:
         name: str | None = None,
         progress: ProgressFn | None = None,
         realtime: bool = False,
+        on_event: EventHook | None = None,
     ) -> IngestReport:
-        """Ingest a file or a live URL. Every input check happens before the store is touched."""
+        """Ingest a file or a live URL. Every input check happens before the store is touched.
+
+        ``on_event`` sees each record right after it is committed (monitoring rules use it).
+        """
         source = open_source(uri, self.settings.ingest, realtime=realtime)
         try:
-            return self._run(source, name, progress)
+            return self.run(source, name=name, progress=progress, on_event=on_event)
         finally:
             source.close()
 
-    def _run(
-        self, source: MediaSource, name: str | None, progress: ProgressFn | None
+    def run(
+        self,
+        source: MediaSource,
+        *,
+        name: str | None = None,
+        progress: ProgressFn | None = None,
+        on_event: EventHook | None = None,
     ) -> IngestReport:
+        """Ingest from an open source (the caller closes it)."""
         started = time.perf_counter()
         info = source.info
         if name:
@@ -302,6 +313,8 @@ class IngestPipeline:
             pieces = feed.take(window.span, last=last)
             record = self._perceive(video_id, window, pieces, tracker, previous, listening)
             self.store.commit_event(record)
+            if on_event is not None:
+                on_event(record)
             counts["events"] += 1
             counts["speech"] += len(record.speech)
             counts["texts"] += len(record.texts)

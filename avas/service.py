@@ -19,7 +19,7 @@ from avas.ingest import is_live_uri
 from avas.ingest.probe import probe_video
 from avas.perception.base import Embedder, SpeechRecognizer, TextReader
 from avas.perception.captioner_base import Captioner
-from avas.pipeline import IngestPipeline, IngestReport, ProgressFn
+from avas.pipeline import EventHook, IngestPipeline, IngestReport, ProgressFn
 
 
 class Service:
@@ -116,10 +116,13 @@ class Service:
         name: str | None = None,
         progress: ProgressFn | None = None,
         realtime: bool = False,
+        on_event: EventHook | None = None,
     ) -> IngestReport:
         if not is_live_uri(str(uri)):
             probe_video(Path(uri).expanduser())  # reject a bad file before any model loads
-        return self.pipeline.ingest(uri, name=name, progress=progress, realtime=realtime)
+        return self.pipeline.ingest(
+            uri, name=name, progress=progress, realtime=realtime, on_event=on_event
+        )
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -106,16 +106,9 @@ def _print_report(report: IngestReport) -> None:
 
 
 def _agent(service: Service) -> Any:
-    from agents.graph import build_agent
-    from agents.tools import Toolkit
-    from avas.retrieval.hybrid import HybridRetriever
+    from agents.graph import agent_for
 
-    tools = Toolkit(
-        service.store,
-        HybridRetriever(service.store, service.embedder),
-        top_k=service.settings.agent.top_k,
-    )
-    return build_agent(tools, min_dense=service.settings.agent.min_dense_score)
+    return agent_for(service)
 
 
 def _answer(service: Service, question: str, video: str | None) -> Answer:
