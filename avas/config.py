@@ -49,6 +49,7 @@ class PerceptionSettings(BaseModel):
     captioner_max_images: int = Field(4, ge=1, le=16)
     captioner_timeout_s: float = Field(60, gt=0)
     ocr: Literal["rapidocr", "none"] = "rapidocr"
+    presence: bool = Field(True, description="foreground presence (background model) per frame")
     asr: Literal["faster-whisper", "none"] = "faster-whisper"
     asr_model: str = Field(
         "base", description="'base' = the packaged whisper-base; or a path to a CTranslate2 model"

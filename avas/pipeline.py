@@ -32,6 +32,7 @@ from avas.ingest.prefetch import prefetch
 from avas.perception.base import Embedder, SpeechPiece, SpeechRecognizer, TextLine, TextReader
 from avas.perception.captioner_base import Captioner, StructuredCaption, describe_caption
 from avas.perception.describe import describe
+from avas.perception.presence import PRESENT, PresenceDetector
 from avas.perception.speech_stream import Watermark, transcribe_stream
 from avas.perception.visual import colour_words, motion_words
 from avas.segment.base import EventWindow
@@ -300,6 +301,7 @@ class IngestPipeline:
             audio = _shift_audio(source.audio(source_from_ms), offset_ms)
             speech = prefetch(transcribe_stream(self.asr, audio, window_ms=window_ms), maxsize=64)
         feed = _SpeechFeed(speech, not_before_ms=resume_ms)
+        presence = PresenceDetector() if self.settings.perception.presence else None
         segmenter = SceneCutSegmenter(
             min_event_ms=self.settings.segment.min_event_ms,
             max_event_ms=self.settings.segment.max_event_ms,
@@ -311,7 +313,9 @@ class IngestPipeline:
         def handle(window: EventWindow, *, last: bool) -> None:
             nonlocal previous
             pieces = feed.take(window.span, last=last)
-            record = self._perceive(video_id, window, pieces, tracker, previous, listening)
+            record = self._perceive(
+                video_id, window, pieces, tracker, previous, listening, presence
+            )
             self.store.commit_event(record)
             if on_event is not None:
                 on_event(record)
@@ -401,6 +405,7 @@ class IngestPipeline:
         tracker: _TextTracker | None,
         previous: Event | None,
         listening: bool,
+        presence: PresenceDetector | None = None,
     ) -> EventRecord:
         span = window.span
         eid = event_id(video_id, span)
@@ -428,11 +433,17 @@ class IngestPipeline:
 
         keyframe = window.frames[len(window.frames) // 2]
         observers.append("avas/visual-signals")
+        signals = {"motion": round(float(np.mean(window.motion)) if window.motion else 0.0, 2)}
+        if presence is not None:
+            observers.append(presence.model_id)
+            shares = [presence.update(f) for f in window.frames]
+            signals["foreground"] = round(sum(s >= PRESENT for s in shares) / len(shares), 3)
         description = describe(
             visual=colour_words(keyframe.rgb),
             motion=motion_words(window.motion),
             texts=[t.text for t in texts],
             speech=[s.text for s in speech],
+            foreground=signals.get("foreground", 0.0),
         )
         caption: StructuredCaption | None = None
         if self.captioner is not None:
@@ -447,6 +458,7 @@ class IngestPipeline:
             description=description,
             keyframes_ms=[keyframe.ts_ms],
             observers=observers,
+            signals=signals,
         )
         entities = {
             entity_id(EntityKind.TEXT, t.text): Entity(

@@ -161,6 +161,11 @@ class Event(BaseModel):
     observers: list[str] = Field(
         default_factory=list, description="model ids of every observer that ran on this event"
     )
+    signals: dict[str, float] = Field(
+        default_factory=dict,
+        description="measured levels, e.g. motion (0-255) and foreground (share of frames "
+        "with something in the foreground)",
+    )
 
 
 class Entity(BaseModel):

@@ -17,8 +17,6 @@ from avas.media.sample import SampleManifest, make_sample_video, short_spec
 from avas.pipeline import IngestReport
 from avas.service import Service
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
 
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> SampleManifest:
@@ -57,11 +55,3 @@ def agent(service: Service, ingested: IngestReport) -> Any:
 def cli_env(avas_home: Path) -> dict[str, str]:
     """Environment for running the `avas` console script against the session's store."""
     return {**os.environ, "AVAS_HOME": str(avas_home), "NO_COLOR": "1", "COLUMNS": "200"}
-
-
-def shared_path(relative: str) -> Path:
-    """A file under ../shared, or a skip naming what is missing (users' clones have no shared/)."""
-    path = SHARED / relative
-    if not path.exists():
-        pytest.skip(f"{path} is absent: ../shared exists only on the project's machines")
-    return path
