@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from avas.errors import AvasError, NotFoundError
+from avas.errors import AvasError, InputError, NotFoundError
 from graph_schema import fmt_ms
 
 if TYPE_CHECKING:
@@ -260,6 +260,45 @@ def graph_stats(
     for model, n in stats.observers.items():
         table.add_row(f"events observed by {model}", str(n))
     out.print(table)
+
+
+@graph_app.command("export")
+def graph_export(
+    out_path: Annotated[Path, typer.Argument(help="file to write")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="jsonl (re-importable) or graphml")
+    ] = "jsonl",
+) -> None:
+    """Export the whole graph: JSON Lines (for `avas graph import`) or GraphML (graph tools)."""
+    from avas.graph.transfer import export_graphml, export_jsonl
+
+    if fmt not in ("jsonl", "graphml"):
+        raise InputError(f"unknown export format {fmt!r}: use jsonl or graphml")
+    service = _service()
+    try:
+        if fmt == "jsonl":
+            n = export_jsonl(service.store, out_path)
+            out.print(f"exported {n} events to {out_path}")
+        else:
+            n = export_graphml(service.store, out_path)
+            out.print(f"exported {n} nodes to {out_path}")
+    finally:
+        service.close()
+
+
+@graph_app.command("import")
+def graph_import(
+    in_path: Annotated[Path, typer.Argument(help="a JSON Lines export")],
+) -> None:
+    """Import a JSON Lines export (vectors are recomputed with this store's embedder)."""
+    from avas.graph.transfer import import_jsonl
+
+    service = _service()
+    try:
+        n = import_jsonl(service.store, service.embedder, in_path)
+    finally:
+        service.close()
+    out.print(f"imported {n} events from {in_path}")
 
 
 @app.command()
