@@ -67,6 +67,18 @@ def make_nodes(tools: Toolkit, *, min_dense: float) -> dict[str, Node]:
                 f"follow-up: anchor is the last answer's {anchor.kind.value} {anchor.text!r}"
             )
             return {"evidence": [anchor], "steps": steps}
+        if analysis.intent == "summary" or (
+            not analysis.keywords and analysis.modality == "any" and analysis.intent == "what"
+        ):
+            video_id = state.get("video_id")
+            window = None
+            if analysis.window is not None:
+                video = tools.store.get_video(video_id) if video_id else None
+                window = analysis.window.resolve(video.duration_ms if video else 10**12)
+            summaries = tools.summaries(video_id=video_id, window=window)
+            if summaries:
+                steps.append(f"summaries: {len(summaries)}")
+                return {"evidence": summaries, "steps": steps}
         ordered = analysis.intent in ("after", "before", "count")
         # An order/count question first finds its anchor wherever it was seen or heard.
         modality = "any" if ordered or state.get("broadened") else analysis.modality
@@ -115,6 +127,9 @@ def make_nodes(tools: Toolkit, *, min_dense: float) -> dict[str, Node]:
             text, citations = _order_answer(tools, analysis, evidence[0])
         elif analysis.intent == "count":
             text, citations = _count_answer(analysis, evidence)
+        elif evidence[0].kind is NodeKind.SUMMARY:
+            text = " ".join(e.text for e in evidence)
+            citations = [_cite(e) for e in evidence]
         elif not analysis.keywords:
             text, citations = _overview_answer(evidence)
         else:

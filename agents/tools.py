@@ -98,5 +98,26 @@ class Toolkit:
                         return found
         return found
 
+    def summaries(self, *, video_id: str | None, window: TimeSpan | None) -> list[Evidence]:
+        """The video summary, or the segment summaries overlapping ``window``."""
+        videos = [video_id] if video_id else [v.id for v in self.store.videos()]
+        found = []
+        for vid in videos:
+            level = "segment" if window is not None else "video"
+            for s in self.store.summaries(vid, level=level):
+                if window is None or s.span.overlaps(window):
+                    found.append(
+                        Evidence(
+                            node_id=s.id,
+                            kind=NodeKind.SUMMARY,
+                            video_id=vid,
+                            span=s.span,
+                            text=s.text,
+                            fused=0,
+                            coverage=1.0,
+                        )
+                    )
+        return found
+
     def models(self) -> list[str]:
         return [self.retriever.embedder.model_id]

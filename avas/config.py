@@ -29,6 +29,9 @@ class IngestSettings(BaseModel):
 class SegmentSettings(BaseModel):
     min_event_ms: int = Field(2_000, ge=0)
     max_event_ms: int = Field(30_000, ge=1_000)
+    summary_segment_ms: int = Field(
+        600_000, ge=10_000, description="length of the segments that get their own summary"
+    )
     cut_threshold: float = Field(
         20.0, gt=0, description="mean HSV change (0-255 scale) between samples that starts a shot"
     )

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from avas.config import Settings
 from avas.errors import InputError
 from avas.graph.base import EventGraphStore
+from avas.graph.summaries import SummaryBuilder
 from avas.ingest import open_source
 from avas.ingest.base import AudioChunk, Frame, Gap, MediaSource, SourceInfo
 from avas.ingest.prefetch import prefetch
@@ -302,6 +303,12 @@ class IngestPipeline:
             speech = prefetch(transcribe_stream(self.asr, audio, window_ms=window_ms), maxsize=64)
         feed = _SpeechFeed(speech, not_before_ms=resume_ms)
         presence = PresenceDetector() if self.settings.perception.presence else None
+        summaries = SummaryBuilder(
+            self.store,
+            self.embedder,
+            video_id=video_id,
+            segment_ms=self.settings.segment.summary_segment_ms,
+        )
         segmenter = SceneCutSegmenter(
             min_event_ms=self.settings.segment.min_event_ms,
             max_event_ms=self.settings.segment.max_event_ms,
@@ -317,6 +324,7 @@ class IngestPipeline:
                 video_id, window, pieces, tracker, previous, listening, presence
             )
             self.store.commit_event(record)
+            summaries.note(record.event)
             if on_event is not None:
                 on_event(record)
             counts["events"] += 1
@@ -358,6 +366,7 @@ class IngestPipeline:
             )
             for g in source.gaps()
         ]
+        summaries.finish()
         stored = self.store.get_video(video_id)
         done = self._video(video_id, info, status="complete", gaps=gaps)
         if stored is not None:  # keep when ingestion first began

@@ -11,6 +11,7 @@ from graph_schema.models import (
     NodeKind,
     OnScreenText,
     SpeechSegment,
+    Summary,
     TimeSpan,
     Video,
     entity_id,
@@ -19,6 +20,7 @@ from graph_schema.models import (
     fmt_span,
     normalize_name,
     speech_id,
+    summary_id,
     text_id,
 )
 
@@ -33,6 +35,7 @@ __all__ = [
     "NodeKind",
     "OnScreenText",
     "SpeechSegment",
+    "Summary",
     "TimeSpan",
     "Video",
     "entity_id",
@@ -41,5 +44,6 @@ __all__ = [
     "fmt_span",
     "normalize_name",
     "speech_id",
+    "summary_id",
     "text_id",
 ]

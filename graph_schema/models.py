@@ -87,6 +87,10 @@ def text_id(video_id: str, span: TimeSpan, text: str) -> str:
     return f"{video_id}/tx/{_span_key(span)}/{digest}"
 
 
+def summary_id(video_id: str, level: str, span: TimeSpan) -> str:
+    return f"{video_id}/sum/{level}/{_span_key(span)}"
+
+
 def entity_id(kind: EntityKind, name: str) -> str:
     return f"ent/{kind.value}/{normalize_name(name)}"
 
@@ -97,6 +101,7 @@ class NodeKind(StrEnum):
     SPEECH = "speech"
     TEXT = "text"
     ENTITY = "entity"
+    SUMMARY = "summary"
 
 
 class EdgeType(StrEnum):
@@ -106,6 +111,7 @@ class EdgeType(StrEnum):
     SHOWS_TEXT = "SHOWS_TEXT"  # Event -> OnScreenText
     INVOLVES = "INVOLVES"  # Event -> Entity, with a role
     RELATES_TO = "RELATES_TO"  # Entity -> Entity, with a predicate and the event where it holds
+    PART_OF = "PART_OF"  # Event -> segment Summary -> video Summary
 
 
 class EntityKind(StrEnum):
@@ -172,6 +178,17 @@ class Entity(BaseModel):
     id: str
     kind: EntityKind
     name: str
+    model: str
+
+
+class Summary(BaseModel):
+    """What a stretch of video (a segment, or the whole video) holds, in a few lines."""
+
+    id: str
+    video_id: str
+    level: Literal["segment", "video"]
+    span: TimeSpan
+    text: str
     model: str
 
 

@@ -21,6 +21,7 @@ from graph_schema import (
     NodeKind,
     OnScreenText,
     SpeechSegment,
+    Summary,
     TimeSpan,
     Video,
 )
@@ -96,6 +97,17 @@ class EventGraphStore(Protocol):
         kinds: Sequence[NodeKind] = SEARCHABLE,
         video_id: str | None = None,
     ) -> list[SearchHit]: ...
+
+    def upsert_summary(
+        self, summary: Summary, *, parts: Sequence[str], vector: Sequence[float], model: str
+    ) -> None:
+        """Write a segment or video summary with PART_OF edges from ``parts`` (event or segment
+        ids) to it, replacing an earlier version of the same id."""
+        ...
+
+    def summaries(self, video_id: str, *, level: str | None = None) -> list[Summary]:
+        """Summaries of a video in time order (``level``: "segment" or "video")."""
+        ...
 
     def stats(self) -> GraphStats: ...
 

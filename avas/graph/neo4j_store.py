@@ -31,6 +31,7 @@ from graph_schema import (
     NodeKind,
     OnScreenText,
     SpeechSegment,
+    Summary,
     TimeSpan,
     Video,
 )
@@ -50,6 +51,7 @@ _MODELS: dict[NodeKind, type[BaseModel]] = {
     NodeKind.SPEECH: SpeechSegment,
     NodeKind.TEXT: OnScreenText,
     NodeKind.ENTITY: Entity,
+    NodeKind.SUMMARY: Summary,
 }
 
 # Relationship types cannot be query parameters: each type has its own query file.
@@ -60,6 +62,7 @@ _EDGE_QUERIES: dict[EdgeType, str] = {
     EdgeType.SHOWS_TEXT: "merge_shows_text",
     EdgeType.INVOLVES: "merge_involves",
     EdgeType.RELATES_TO: "merge_relates_to",
+    EdgeType.PART_OF: "merge_part_of",
 }
 
 # Lucene query syntax; `&&` and `||` are covered by escaping each `&` and `|`.
@@ -105,6 +108,8 @@ def _node_props(kind: NodeKind, model: BaseModel) -> dict[str, Any]:
         props |= {"video_id": model.video_id, "text": model.text}
     elif isinstance(model, Entity):
         props |= {"entity_kind": model.kind.value, "name": model.name}
+    elif isinstance(model, Summary):
+        props |= {"video_id": model.video_id, "text": model.text, "level": model.level}
     return props
 
 
@@ -218,6 +223,25 @@ class Neo4jEventStore:
             tx.run(query, {"id": video.id, "props": props}).consume()
 
         self._run(work, write=True)
+
+    def upsert_summary(
+        self, summary: Summary, *, parts: Sequence[str], vector: Sequence[float], model: str
+    ) -> None:
+        if self.get_video(summary.video_id) is None:
+            raise NotFoundError(f"unknown video {summary.video_id!r}: upsert the video first")
+        query = self._queries["upsert_summary"]
+        params = {
+            "video_id": summary.video_id,
+            "id": summary.id,
+            "props": _node_props(NodeKind.SUMMARY, summary) | {"embedding_model": model},
+            "embedding": list(vector),
+            "parts": list(parts),
+        }
+        self._run(lambda tx: tx.run(query, params).consume(), write=True)
+
+    def summaries(self, video_id: str, *, level: str | None = None) -> list[Summary]:
+        rows = self._read("summaries", video_id=video_id, level=level)
+        return [Summary.model_validate_json(r["data"]) for r in rows]
 
     def commit_event(self, record: EventRecord) -> None:
         event = record.event

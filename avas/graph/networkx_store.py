@@ -38,6 +38,7 @@ from graph_schema import (
     NodeKind,
     OnScreenText,
     SpeechSegment,
+    Summary,
     TimeSpan,
     Video,
 )
@@ -82,6 +83,7 @@ _MODELS: dict[NodeKind, type[BaseModel]] = {
     NodeKind.SPEECH: SpeechSegment,
     NodeKind.TEXT: OnScreenText,
     NodeKind.ENTITY: Entity,
+    NodeKind.SUMMARY: Summary,
 }
 
 
@@ -513,6 +515,62 @@ class NetworkxEventStore:
             return [
                 self._hit(node_id, -float(rank)) for node_id, rank in rows if node_id in self._graph
             ]
+
+    def upsert_summary(
+        self, summary: Summary, *, parts: Sequence[str], vector: Sequence[float], model: str
+    ) -> None:
+        if self.get_video(summary.video_id) is None:
+            raise NotFoundError(f"unknown video {summary.video_id!r}: upsert the video first")
+        missing = [p for p in parts if p not in self._graph]
+        if missing:
+            raise NotFoundError(f"summary {summary.id}: no node {missing[0]!r}")
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM edges WHERE dst = ? AND type = ?", (summary.id, EdgeType.PART_OF.value)
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?, ?)",
+                self._node_row(NodeKind.SUMMARY, summary),
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?)",
+                [(p, summary.id, EdgeType.PART_OF.value, summary.video_id, "{}") for p in parts],
+            )
+            db.execute("DELETE FROM text_index WHERE id = ?", (summary.id,))
+            db.execute(
+                "INSERT INTO text_index VALUES (?, ?, ?, ?)",
+                (summary.id, summary.video_id, NodeKind.SUMMARY.value, summary.text),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)",
+                (
+                    summary.id,
+                    summary.video_id,
+                    NodeKind.SUMMARY.value,
+                    model,
+                    np.asarray(vector, dtype=np.float32).tobytes(),
+                ),
+            )
+        if summary.id in self._graph:
+            for u, _v, key in list(self._graph.in_edges(summary.id, keys=True)):
+                self._graph.remove_edge(u, summary.id, key=key)
+        self._add_node(summary.id, NodeKind.SUMMARY, summary)
+        for p in parts:
+            self._graph.add_edge(p, summary.id, key=EdgeType.PART_OF.value)
+        self._add_vector(
+            summary.id, NodeKind.SUMMARY, summary.video_id, np.asarray(vector, dtype=np.float32)
+        )
+
+    def summaries(self, video_id: str, *, level: str | None = None) -> list[Summary]:
+        with self._lock:
+            found = [
+                d["model"]
+                for _, d in self._graph.nodes(data=True)
+                if d["kind"] is NodeKind.SUMMARY
+                and d["model"].video_id == video_id
+                and (level is None or d["model"].level == level)
+            ]
+        return sorted(found, key=lambda s: (s.level != "video", s.span.start_ms))
 
     def stats(self) -> GraphStats:
         with self._lock:

@@ -35,6 +35,12 @@ app = typer.Typer(
 )
 graph_app = typer.Typer(no_args_is_help=True, help="Inspect the event knowledge graph.")
 app.add_typer(graph_app, name="graph")
+try:  # the benchmark harness ships beside the runtime; absent from a runtime-only install
+    from benchmarks.harness.cli import bench_app
+
+    app.add_typer(bench_app, name="bench", help="LVBench, Video-MME, MLVU and needle runs.")
+except ImportError:  # pragma: no cover
+    pass
 videos_app = typer.Typer(help="List (default) or remove videos.", invoke_without_command=True)
 app.add_typer(videos_app, name="videos")
 out = Console()
@@ -370,12 +376,13 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         err.print("interrupted; committed events are kept, re-run to resume")
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:
+        # Usage errors (unknown command, bad option) come from typer's bundled click: show them
+        # as click would, by duck type, since the class lives in a private module.
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         raise
 
 

@@ -106,3 +106,17 @@ def test_graph_holds_every_modality(service: Service, ingested: IngestReport) ->
     observers = set(stats.observers)
     assert any(o.startswith("faster-whisper/") for o in observers)
     assert any(o.startswith("rapidocr") for o in observers)
+
+
+def test_video_summary_answers_what_it_is_about(
+    agent: Any, service: Service, sample: SampleManifest, ingested: IngestReport
+) -> None:
+    (video_summary,) = service.store.summaries("short", level="video")
+    assert video_summary.span.end_ms >= sample.duration_ms - 1000
+    answer = ask(agent, "What is this video about?", video_id="short")
+    assert answer.citations[0].kind is NodeKind.SUMMARY
+    # Every planted on-screen text is in the summary (its first word: OCR may misread a letter
+    # further on).
+    summary = normalize_name(answer.text)
+    for fact in sample.texts():
+        assert normalize_name(fact.text.split()[0]) in summary, (fact.text, answer.text)

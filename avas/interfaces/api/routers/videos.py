@@ -1,0 +1,115 @@
+"""Videos: list, one, delete; the events in a span (the timeline); the media with Range support."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
+
+from avas.errors import InputError, NotFoundError
+from avas.interfaces.api.deps import AppContext, Ctx
+from avas.interfaces.api.schemas import (
+    VIDEO_ID_PATTERN,
+    EntityOut,
+    ErrorOut,
+    Responses,
+    TimelineEvent,
+    VideoOut,
+)
+from graph_schema import TimeSpan, Video
+
+router = APIRouter(prefix="/videos", tags=["videos"])
+VideoId = Annotated[str, PathParam(pattern=VIDEO_ID_PATTERN)]
+_NOT_FOUND: Responses = {404: {"model": ErrorOut, "description": "no such video"}}
+
+
+def _video(ctx: AppContext, video_id: str) -> Video:
+    video = ctx.service.store.get_video(video_id)
+    if video is None:
+        raise NotFoundError(f"no video {video_id!r}")
+    return video
+
+
+def _out(ctx: AppContext, video: Video) -> VideoOut:
+    return VideoOut(
+        **video.model_dump(exclude={"path", "gaps"}),
+        events=len(ctx.service.store.events(video.id)),
+        file_name=Path(video.path).name if not video.is_live else video.path,
+        media_url=f"/videos/{video.id}/media",
+    )
+
+
+@router.get("")
+def list_videos(ctx: Ctx) -> list[VideoOut]:
+    return [_out(ctx, v) for v in ctx.service.store.videos()]
+
+
+@router.get("/{video_id}", responses=_NOT_FOUND)
+def get_video(ctx: Ctx, video_id: VideoId) -> VideoOut:
+    return _out(ctx, _video(ctx, video_id))
+
+
+@router.delete("/{video_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
+def delete_video(ctx: Ctx, video_id: VideoId) -> Response:
+    video = _video(ctx, video_id)
+    ctx.service.store.delete_video(video_id)
+    # Uploaded files belong to the server; anything else is the user's and stays.
+    path = Path(video.path).resolve()
+    if not video.is_live and path.is_relative_to(ctx.upload_dir):
+        path.unlink(missing_ok=True)
+        if path.parent != ctx.upload_dir and not any(path.parent.iterdir()):
+            path.parent.rmdir()  # the upload's own folder
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{video_id}/events", responses=_NOT_FOUND)
+def video_events(
+    ctx: Ctx,
+    video_id: VideoId,
+    start_ms: Annotated[int, Query(ge=0)] = 0,
+    end_ms: Annotated[int | None, Query(ge=0, description="default: the video's end")] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 2_000,
+) -> list[TimelineEvent]:
+    """Events overlapping [start_ms, end_ms), in time order, with their speech, text, entities."""
+    video = _video(ctx, video_id)
+    end = end_ms if end_ms is not None else max(video.duration_ms, 2**62 if video.is_live else 0)
+    if end < start_ms:
+        raise InputError(f"end_ms={end} is before start_ms={start_ms}")
+    store = ctx.service.store
+    timeline = []
+    for event in store.events_in_span(video_id, TimeSpan(start_ms=start_ms, end_ms=end))[:limit]:
+        details = store.event_details(event.id)
+        timeline.append(
+            TimelineEvent(
+                id=event.id,
+                video_id=event.video_id,
+                span=event.span,
+                description=event.description,
+                speech=[s.text for s in details.speech],
+                texts=[t.text for t in details.texts],
+                entities=[EntityOut(id=e.id, kind=e.kind, name=e.name) for e in details.entities],
+            )
+        )
+    return timeline
+
+
+@router.head("/{video_id}/media", include_in_schema=False)
+@router.get(
+    "/{video_id}/media",
+    response_class=FileResponse,
+    responses={
+        **_NOT_FOUND,
+        206: {"description": "the requested byte range"},
+        403: {"model": ErrorOut, "description": "the file is outside the media folders"},
+        416: {"description": "the range lies outside the file"},
+    },
+)
+def video_media(ctx: Ctx, video_id: VideoId) -> FileResponse:
+    """The video file; honours ``Range: bytes=a-b`` (206 + Content-Range) so players can seek."""
+    path = ctx.media_path(_video(ctx, video_id))
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media_type, content_disposition_type="inline")

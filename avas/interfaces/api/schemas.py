@@ -1,0 +1,98 @@
+"""Request and response bodies of the HTTP API; every body is validated here, at the boundary."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from agents.state import Answer
+from avas.pipeline import IngestReport, Progress
+from graph_schema import EntityKind, TimeSpan
+
+VIDEO_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
+Responses = dict[int | str, dict[str, Any]]  # OpenAPI documentation of error statuses
+
+
+class VideoOut(BaseModel):
+    id: str
+    duration_ms: int
+    width: int
+    height: int
+    fps: float
+    has_audio: bool
+    is_live: bool
+    status: Literal["ingesting", "complete"]
+    ingested_at: datetime
+    events: int
+    file_name: str = Field(description="the media file's name (the full path stays on the server)")
+    media_url: str
+
+
+class EntityOut(BaseModel):
+    id: str
+    kind: EntityKind
+    name: str
+
+
+class TimelineEvent(BaseModel):
+    id: str
+    video_id: str
+    span: TimeSpan
+    description: str
+    speech: list[str]
+    texts: list[str]
+    entities: list[EntityOut]
+
+
+class IngestRequest(BaseModel):
+    path: str | None = Field(
+        None, min_length=1, max_length=4096, description="a file under a media root"
+    )
+    url: str | None = Field(
+        None, min_length=1, max_length=4096, description="rtsp://, http(s)://, udp:// (if allowed)"
+    )
+    name: str | None = Field(None, pattern=VIDEO_ID_PATTERN, description="the video id to use")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> IngestRequest:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give exactly one of 'path' or 'url'")
+        return self
+
+
+JobStatus = Literal["queued", "running", "complete", "failed"]
+
+
+class JobOut(BaseModel):
+    id: str
+    source: str = Field(description="the file name or URL being ingested")
+    name: str | None
+    status: JobStatus
+    created_at: datetime
+    finished_at: datetime | None = None
+    progress: Progress | None = None
+    report: IngestReport | None = None
+    error: str | None = None
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2_000)
+    video_id: str | None = Field(None, pattern=VIDEO_ID_PATTERN, description="omit: all videos")
+    history: list[Answer] = Field(
+        default_factory=list, max_length=20, description="earlier answers, oldest first"
+    )
+
+
+class StepOut(BaseModel):
+    text: str
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    detail: str | None = None

@@ -1,0 +1,26 @@
+"""Server-sent events: one ``event:`` name and one JSON ``data:`` line per message."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+KEEPALIVE = ": keep-alive\n\n"
+
+
+def sse(event: str, data: BaseModel | dict[str, Any]) -> str:
+    body = data.model_dump_json() if isinstance(data, BaseModel) else json.dumps(data)
+    return f"event: {event}\ndata: {body}\n\n"
+
+
+def sse_response(messages: Iterator[str]) -> StreamingResponse:
+    # A sync iterator runs in the thread pool: a blocking agent or job wait never stalls the loop.
+    return StreamingResponse(
+        messages,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

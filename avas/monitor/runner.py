@@ -1,0 +1,545 @@
+"""Watch live streams (or files replayed in real time): ingest each, check rules, raise alerts.
+
+    monitor = Monitor(service, [rule_from_text("a forklift")], [JsonLinesSink()], MonitorSettings())
+    monitor.start(["udp://0.0.0.0:5000", "rtsp://cam2/stream"]); monitor.status(); monitor.stop()
+
+One thread per stream runs ``service.pipeline.run`` over a ``LiveSource`` that reconnects
+forever; each committed event is checked against the rules as it lands in the store. A stream
+whose ingest ends anyway (its first open failed, a worker crashed) is reopened with backoff and
+continues the same stored timeline. The store has no per-event delete yet, so events are kept
+forever (no retention window).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal, TextIO
+from urllib.parse import urlsplit
+
+import cv2
+import numpy as np
+from pydantic import BaseModel, Field
+
+from avas.errors import AvasError, InputError
+from avas.ingest import is_live_uri, open_source
+from avas.ingest.base import AudioChunk, Frame, Gap, MediaSource, RGBImage, SourceInfo
+from avas.ingest.file_source import scaled_size
+from avas.monitor.alerts import Alert, AlertGate, AlertSink, FileSink, JsonLinesSink, WebhookSink
+from avas.monitor.rules import Rule, RuleEvaluator, RuleVerifier, load_rules, rule_from_text
+from avas.pipeline import live_video_id, validate_video_id
+from avas.service import Service
+from graph_schema import EventRecord
+
+log = logging.getLogger(__name__)
+
+StreamState = Literal["connecting", "running", "reconnecting", "finished", "stopped"]
+
+
+class MonitorSettings(BaseModel):
+    alerts_dir: Path | None = Field(
+        None, description="where alert thumbnails go; None: <AVAS_HOME>/alerts"
+    )
+    thumbnails: bool = Field(True, description="write a JPEG of each alert's keyframe")
+    thumbnail_max_side_px: int = Field(480, ge=64, description="kept frames are shrunk to this")
+    frame_buffer_s: float = Field(
+        60, gt=0, description="media seconds of recent frames kept per stream for thumbnails"
+    )
+    read_timeout_s: float = Field(
+        10, gt=0, description="silence after which a live stream counts as dropped"
+    )
+    reconnect_backoff_s: float = Field(0.5, gt=0, description="first wait before reconnecting")
+    max_backoff_s: float = Field(10, gt=0, description="the longest wait between reconnects")
+    max_reconnects: int | None = Field(
+        None, ge=0, description="give a stream up after this many failed reconnects (None: never)"
+    )
+    status_interval_s: float = Field(
+        30, ge=0, description="print every stream's status to stderr this often (0: never)"
+    )
+    dedup_gap_ms: int = Field(
+        2_000, ge=0, description="a longer break between firing events starts a new sighting"
+    )
+    webhook_retries: int = Field(3, ge=0)
+    webhook_backoff_s: float = Field(1.0, gt=0)
+    webhook_timeout_s: float = Field(5.0, gt=0)
+
+
+class StreamStatus(BaseModel):
+    name: str
+    uri: str
+    video_id: str
+    state: StreamState
+    connected: bool
+    last_media_ms: int | None = Field(None, description="end of the last committed event")
+    lag_s: float | None = Field(
+        None, description="last event: from its last frame's arrival to its commit"
+    )
+    events: int
+    events_per_min: float = Field(description="commits per wall-clock minute, last 5 minutes")
+    alerts: int
+    reconnects: int
+    restarts: int = Field(description="times the ingest itself was reopened")
+    dropped_frames: int
+    last_error: str | None
+    gaps: list[Gap] = Field(description="media time lost to disconnections, stored timeline")
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    ts_ms: int
+    arrived: float  # time.monotonic() when the frame came out of the source
+    rgb: RGBImage
+
+
+class _TappedSource:
+    """A MediaSource that keeps a ring of recent (shrunk) frames: alerts need the keyframe, and a
+    live stream cannot be decoded twice."""
+
+    def __init__(self, inner: MediaSource, *, keep: int, max_side_px: int) -> None:
+        self.inner = inner
+        self.max_side_px = max_side_px
+        self._ring: deque[_Kept] = deque(maxlen=max(1, keep))
+        self._lock = threading.Lock()
+
+    @property
+    def info(self) -> SourceInfo:
+        return self.inner.info
+
+    @property
+    def stopped(self) -> str | None:
+        return getattr(self.inner, "stopped", None)
+
+    def frames(self, start_ms: int = 0) -> Iterator[Frame]:
+        for frame in self.inner.frames(start_ms):
+            h, w = frame.rgb.shape[:2]
+            sw, sh = scaled_size(w, h, self.max_side_px)
+            small = (
+                frame.rgb
+                if (sw, sh) == (w, h)
+                else np.asarray(
+                    cv2.resize(frame.rgb, (sw, sh), interpolation=cv2.INTER_AREA), dtype=np.uint8
+                )
+            )
+            with self._lock:
+                self._ring.append(_Kept(frame.ts_ms, time.monotonic(), small))
+            yield frame
+
+    def audio(self, start_ms: int = 0) -> Iterator[AudioChunk]:
+        return self.inner.audio(start_ms)
+
+    def gaps(self) -> list[Gap]:
+        return self.inner.gaps()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def nearest(self, ts_ms: int) -> _Kept | None:
+        with self._lock:
+            return min(self._ring, key=lambda k: abs(k.ts_ms - ts_ms), default=None)
+
+    def last_before(self, ts_ms: int) -> _Kept | None:
+        with self._lock:
+            return next((k for k in reversed(self._ring) if k.ts_ms < ts_ms), None)
+
+
+@dataclass
+class _Stream:
+    name: str
+    uri: str
+    video_id: str
+    is_live: bool
+    state: StreamState = "connecting"
+    source: MediaSource | None = None
+    offset_ms: int = 0  # media time of the current source's 0 in the stored timeline
+    events: int = 0
+    alerts: int = 0
+    restarts: int = 0
+    reconnects_before: int = 0
+    dropped_before: int = 0
+    last_media_ms: int | None = None
+    lag_s: float | None = None
+    last_error: str | None = None
+    gaps_before: list[Gap] = field(default_factory=list)
+    commits: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
+    started: float = field(default_factory=time.monotonic)
+    thread: threading.Thread | None = None
+
+
+class Monitor:
+    """Ingests streams concurrently and raises alerts; ``stop()`` ends every stream cleanly."""
+
+    def __init__(
+        self,
+        service: Service,
+        rules: Sequence[Rule],
+        sinks: Sequence[AlertSink],
+        settings: MonitorSettings | None = None,
+        *,
+        verifier: RuleVerifier | None = None,
+        status_out: TextIO | None = None,
+    ) -> None:
+        self.service = service
+        self.settings = settings or MonitorSettings()
+        self.sinks = list(sinks)
+        self.status_out = status_out
+        self.pipeline = service.pipeline  # loads the models now: a live stream does not wait
+        self.evaluator = RuleEvaluator(rules, service.embedder, verifier)
+        self.gate = AlertGate(max_gap_ms=self.settings.dedup_gap_ms)
+        self.alerts_dir = self.settings.alerts_dir or service.settings.home / "alerts"
+        self.alerts: deque[Alert] = deque(maxlen=1000)  # the latest, for callers and tests
+        self._streams: list[_Stream] = []
+        self._stop = threading.Event()
+        self._reporter: threading.Thread | None = None
+
+    @property
+    def rules(self) -> list[Rule]:
+        return self.evaluator.rules
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, sources: Sequence[str | Path], names: Sequence[str] | None = None) -> None:
+        """Start one thread per source: a live URL, or a file replayed at the speed of the clock.
+
+        A live stream's video id is its name (default ``live-<address>``), so restarting the
+        monitor continues its stored timeline; each file replay gets a fresh, dated id.
+        """
+        if names is not None and len(names) != len(sources):
+            raise InputError(f"{len(names)} names for {len(sources)} sources")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        for i, source in enumerate(sources):
+            uri = str(source)
+            live = is_live_uri(uri)
+            if live:
+                name = validate_video_id(names[i] if names else live_video_id(uri))
+                video_id = name
+            else:
+                path = Path(uri).expanduser()
+                if not path.is_file():
+                    raise InputError(f"not a file or a live URL: {uri}")
+                name = validate_video_id(names[i] if names else _slug(path.stem))
+                video_id = validate_video_id(f"{name[:60]}-{stamp}")
+            if any(s.name == name for s in self._streams):
+                raise InputError(f"two streams named {name!r}: give each its own name")
+            self._streams.append(_Stream(name=name, uri=uri, video_id=video_id, is_live=live))
+        for stream in self._streams:
+            if stream.thread is None:
+                stream.thread = threading.Thread(
+                    target=self._run_stream, args=(stream,), name=f"avas-monitor {stream.name}"
+                )
+                stream.thread.start()
+        if self.settings.status_interval_s > 0 and self._reporter is None:
+            self._reporter = threading.Thread(
+                target=self._report, name="avas-monitor-status", daemon=True
+            )
+            self._reporter.start()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until every stream ended (file replays finish; live streams only on stop)."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        for stream in self._streams:
+            if stream.thread is None:
+                continue
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            stream.thread.join(left)
+            if stream.thread.is_alive():
+                return False
+        return True
+
+    def stop(self, timeout_s: float = 30) -> None:
+        """Close every source: each ingest commits what it has (the open event too) and ends."""
+        self._stop.set()
+        for stream in self._streams:
+            source = stream.source
+            if source is not None:
+                source.close()
+        self.wait(timeout_s)
+        for sink in self.sinks:
+            sink.close()
+
+    def status(self) -> list[StreamStatus]:
+        return [self._status(s) for s in self._streams]
+
+    # -- one stream --------------------------------------------------------------------------
+
+    def _open(self, stream: _Stream) -> MediaSource:
+        ingest = self.service.settings.ingest
+        if not stream.is_live:
+            return open_source(stream.uri, ingest, realtime=True)
+        from avas.ingest.live_source import LiveSource
+
+        s = self.settings
+        return LiveSource(
+            stream.uri,
+            sample_fps=ingest.sample_fps,
+            max_side_px=ingest.max_side_px,
+            open_timeout_s=s.read_timeout_s,
+            max_reconnects=s.max_reconnects,
+            backoff_s=s.reconnect_backoff_s,
+            max_backoff_s=s.max_backoff_s,
+        )
+
+    def _resume_offset(self, stream: _Stream) -> int:
+        """Where the pipeline will place this source's time 0 (it continues a live timeline)."""
+        store = self.pipeline.store
+        video = store.get_video(stream.video_id)
+        if video is None:
+            return 0
+        if stream.is_live and video.status == "complete":
+            # A finished live ingest is reopened: the stream goes on, so does its timeline.
+            store.upsert_video(video.model_copy(update={"status": "ingesting"}))
+        events = store.events(stream.video_id)
+        return events[-1].span.end_ms if events and stream.is_live else 0
+
+    def _run_stream(self, stream: _Stream) -> None:
+        ring = round(self.settings.frame_buffer_s * self.service.settings.ingest.sample_fps)
+        keep = ring + 2 * self.service.settings.ingest.decode_batch  # + what prefetch holds
+        failures = 0
+        while not self._stop.is_set():
+            stream.state = "connecting" if stream.restarts == 0 else "reconnecting"
+            source: MediaSource | None = None
+            try:
+                source = self._open(stream)
+                stream.source = source
+                if self._stop.is_set():
+                    break
+                stream.offset_ms = self._resume_offset(stream)
+                tapped = _TappedSource(
+                    source, keep=keep, max_side_px=self.settings.thumbnail_max_side_px
+                )
+
+                def on_event(record: EventRecord, tapped: _TappedSource = tapped) -> None:
+                    self._on_event(stream, tapped, record)
+
+                stream.state = "running"
+                report = self.pipeline.run(tapped, name=stream.video_id, on_event=on_event)
+                failures = 0 if report.events else failures + 1
+                if not stream.is_live:
+                    stream.state = "finished"
+                    return
+                stream.last_error = report.stopped or stream.last_error
+            except AvasError as exc:
+                failures += 1
+                stream.last_error = str(exc)
+                log.warning("monitor %s: %s", stream.name, exc)
+            except Exception as exc:  # one broken stream must not end the others
+                failures += 1
+                stream.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("monitor %s: ingest failed", stream.name)
+            finally:
+                if source is not None:
+                    self._retire(stream, source)
+            if not stream.is_live or (
+                self.settings.max_reconnects is not None and failures > self.settings.max_reconnects
+            ):
+                break
+            stream.restarts += 1
+            wait = min(
+                self.settings.reconnect_backoff_s * 2 ** max(0, failures - 1),
+                self.settings.max_backoff_s,
+            )
+            if self._stop.wait(wait):
+                break
+        stream.state = "stopped" if self._stop.is_set() else "finished"
+
+    def _retire(self, stream: _Stream, source: MediaSource) -> None:
+        source.close()
+        live = getattr(source, "status", None)
+        if callable(live):
+            st = live()
+            stream.reconnects_before += st.reconnects
+            stream.dropped_before += st.dropped_frames
+        stream.gaps_before += self._shifted_gaps(stream, source)
+        stream.source = None
+
+    @staticmethod
+    def _shifted_gaps(stream: _Stream, source: MediaSource) -> list[Gap]:
+        try:
+            gaps = source.gaps()
+        except AvasError:
+            return []
+        off = stream.offset_ms
+        return [
+            g.model_copy(update={"start_ms": g.start_ms + off, "end_ms": g.end_ms + off})
+            for g in gaps
+        ]
+
+    def _on_event(self, stream: _Stream, tapped: _TappedSource, record: EventRecord) -> None:
+        # Runs in the ingest thread, right after the commit: it must never raise into it.
+        try:
+            self._check(stream, tapped, record)
+        except Exception:
+            log.exception("monitor %s: checking rules on %s failed", stream.name, record.event.id)
+
+    def _check(self, stream: _Stream, tapped: _TappedSource, record: EventRecord) -> None:
+        now = time.monotonic()
+        event = record.event
+        stream.events += 1
+        stream.commits.append(now)
+        stream.last_media_ms = event.span.end_ms
+        last = tapped.last_before(event.span.end_ms - stream.offset_ms)
+        stream.lag_s = round(now - last.arrived, 3) if last is not None else None
+        keyframe_ms = event.keyframes_ms[0] if event.keyframes_ms else None
+        kept = tapped.nearest(keyframe_ms - stream.offset_ms) if keyframe_ms is not None else None
+        fired = self.evaluator.evaluate(
+            record, stream=stream.name, uri=stream.uri, keyframe=kept.rgb if kept else None
+        )
+        for rule in self.evaluator.rules:
+            if not rule.watches(stream.name, stream.uri):
+                continue
+            if not self.gate.admit(
+                rule, stream=stream.name, span=event.span, fired=rule.id in fired
+            ):
+                continue
+            thumbnail = self._thumbnail(stream, rule, record, kept) if kept is not None else None
+            alert = Alert(
+                rule_id=rule.id,
+                rule_description=rule.description,
+                stream=stream.name,
+                uri=stream.uri,
+                video_id=stream.video_id,
+                event_id=event.id,
+                span=event.span,
+                keyframe_ms=keyframe_ms,
+                matched=fired[rule.id],
+                thumbnail=str(thumbnail) if thumbnail else None,
+                latency_s=round(time.monotonic() - last.arrived, 3) if last else None,
+            )
+            stream.alerts += 1
+            self.alerts.append(alert)
+            for sink in self.sinks:
+                try:
+                    sink.send(alert)
+                except Exception:
+                    log.exception("monitor: alert sink %s failed", type(sink).__name__)
+
+    def _thumbnail(
+        self, stream: _Stream, rule: Rule, record: EventRecord, kept: _Kept
+    ) -> Path | None:
+        if not self.settings.thumbnails:
+            return None
+        folder = self.alerts_dir / "thumbnails"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{stream.video_id}-{record.event.span.start_ms}-{rule.id}.jpg"
+        bgr = cv2.cvtColor(np.ascontiguousarray(kept.rgb), cv2.COLOR_RGB2BGR)
+        if not cv2.imwrite(str(path), bgr, [cv2.IMWRITE_JPEG_QUALITY, 85]):
+            log.warning("monitor %s: could not write %s", stream.name, path)
+            return None
+        return path
+
+    # -- status ------------------------------------------------------------------------------
+
+    def _status(self, stream: _Stream) -> StreamStatus:
+        source = stream.source
+        reconnects, dropped = stream.reconnects_before, stream.dropped_before
+        connected = stream.state == "running"
+        last_error = stream.last_error
+        gaps = list(stream.gaps_before)
+        live = getattr(source, "status", None) if source is not None else None
+        if source is not None and callable(live):
+            st = live()
+            connected = connected and st.connected
+            reconnects += st.reconnects
+            dropped += st.dropped_frames
+            last_error = st.last_error or last_error
+        if source is not None:
+            gaps += self._shifted_gaps(stream, source)
+        now = time.monotonic()
+        window_s = min(300.0, max(1.0, now - stream.started))
+        recent = sum(1 for t in list(stream.commits) if now - t <= window_s)
+        return StreamStatus(
+            name=stream.name,
+            uri=stream.uri,
+            video_id=stream.video_id,
+            state=stream.state,
+            connected=connected,
+            last_media_ms=stream.last_media_ms,
+            lag_s=stream.lag_s,
+            events=stream.events,
+            events_per_min=round(recent * 60 / window_s, 2),
+            alerts=stream.alerts,
+            reconnects=reconnects,
+            restarts=stream.restarts,
+            dropped_frames=dropped,
+            last_error=last_error,
+            gaps=gaps,
+        )
+
+    def _report(self) -> None:
+        while not self._stop.wait(self.settings.status_interval_s):
+            out = self.status_out if self.status_out is not None else sys.stderr
+            for st in self.status():
+                out.write(format_status(st) + "\n")
+            out.flush()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")[:60] or "video"
+
+
+def format_status(st: StreamStatus) -> str:
+    media = f"{st.last_media_ms / 1000:.0f}s" if st.last_media_ms is not None else "-"
+    lag = f"{st.lag_s:.1f}s" if st.lag_s is not None else "-"
+    return (
+        f"[monitor] {st.name}: {st.state}{'' if st.connected else ' (disconnected)'} "
+        f"media={media} lag={lag} events={st.events} ({st.events_per_min}/min) "
+        f"alerts={st.alerts} reconnects={st.reconnects} gaps={len(st.gaps)} "
+        f"dropped={st.dropped_frames} last_error={st.last_error or '-'}"
+    )
+
+
+def run_monitor(
+    service: Service,
+    sources: Sequence[str | Path],
+    *,
+    rule_texts: Sequence[str] = (),
+    rules_file: Path | None = None,
+    webhook: str | None = None,
+    alerts_file: Path | None = None,
+    names: Sequence[str] | None = None,
+    settings: MonitorSettings | None = None,
+    stdout: TextIO | None = None,
+) -> list[StreamStatus]:
+    """What ``avas monitor`` does: alerts as JSON lines on stdout (plus a file and a webhook if
+    given) until Ctrl-C, or until every source (file replays) has ended. Returns final statuses.
+    """
+    if not sources:
+        raise InputError("give at least one stream URL or file to monitor")
+    rules = load_rules(rules_file) if rules_file is not None else []
+    rules += [rule_from_text(text, index=i + 1) for i, text in enumerate(rule_texts)]
+    if not rules:
+        raise InputError("no rules: give --rule TEXT or --rules FILE")
+    if len({r.id for r in rules}) != len(rules):
+        raise InputError("two rules share an id")
+    if webhook is not None and urlsplit(webhook).scheme not in ("http", "https"):
+        raise InputError(f"--webhook must be an http(s) URL, got {webhook!r}")
+    settings = settings or MonitorSettings()
+    sinks: list[AlertSink] = [JsonLinesSink(stdout)]
+    if alerts_file is not None:
+        sinks.append(FileSink(alerts_file))
+    if webhook is not None:
+        sinks.append(
+            WebhookSink(
+                webhook,
+                retries=settings.webhook_retries,
+                backoff_s=settings.webhook_backoff_s,
+                timeout_s=settings.webhook_timeout_s,
+            )
+        )
+    monitor = Monitor(service, rules, sinks, settings)
+    try:
+        monitor.start(sources, names)
+        while not monitor.wait(timeout_s=1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        monitor.stop()
+    return monitor.status()

@@ -1,0 +1,328 @@
+"""Moment and video search: where in which video does the query happen?
+
+    finder = MomentFinder(store, embedder)
+    finder.find("LOADING DOCK B", k=5)  # -> [Moment(video_id="demo", modality="text", ...)]
+
+Captions (event descriptions), speech and on-screen text are searched separately, dense and by
+keyword, and fused by reciprocal rank with per-modality weights read off the query: quoted
+words, names and codes point at on-screen text (and speech), colours and objects at captions,
+"said"/"mention" at speech. A word-coverage boost lets exact matches win; hits of adjacent events
+merge into one contiguous moment. A query with no evidence (no word found, dense similarity below
+``min_dense``) finds nothing rather than the least bad guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from avas.graph.base import EventGraphStore, SearchHit
+from avas.perception.base import Embedder
+from avas.retrieval.hybrid import RRF_K
+from avas.text import content_words
+from graph_schema import Event, NodeKind, TimeSpan, normalize_name
+
+Modality = Literal["speech", "text", "caption"]
+MODALITIES: tuple[Modality, ...] = ("speech", "text", "caption")
+_KIND: dict[Modality, NodeKind] = {
+    "speech": NodeKind.SPEECH,
+    "text": NodeKind.TEXT,
+    "caption": NodeKind.EVENT,
+}
+_MODALITY: dict[NodeKind, Modality] = {kind: m for m, kind in _KIND.items()}
+
+# Offline captions restate the event's speech and text, so on their own they get less weight:
+# a caption match is only the best evidence when nothing more precise matched as well.
+BASE_WEIGHTS: dict[Modality, float] = {"speech": 1.0, "text": 1.0, "caption": 0.7}
+CUE_WEIGHT = 0.8  # added to a modality's weight when the query points at it
+COVERAGE_BOOST = 1.0  # a hit's score is multiplied by 1 + this x its word coverage
+PHRASE_BOOST = 1.0  # ... and by 1 + this again when it holds the query's words as one phrase
+MERGE_GAP_MS = 1_000  # events this close count as adjacent
+MIN_COVERAGE = 0.5  # a hit with fewer of the query's words needs dense similarity to count
+SNIPPET_CHARS = 160
+FUZZY_MIN = 0.6  # trigram Dice similarity from which a misheard or misread word counts, in part
+
+# Words that say where to look rather than what to find: they steer the weights and are left
+# out of keyword search and coverage ("text that reads EXIT" must not favour the caption,
+# whose "On-screen text:" label contains the word "text").
+_TEXT_CUES = frozenset(
+    """text texts screen onscreen sign signs written writing title titled banner label labelled
+    labeled reads read caption display displayed displays board slide heading""".split()
+)
+_SPEECH_CUES = frozenset(
+    """mention mentions mentioned mentioning talk talks talked talking speak speaks speaking
+    speaker spoke spoken speech announce announced announces announcement voice discuss
+    discussed discusses word words saying quote quoted narrator narration hear heard""".split()
+)
+_SCENE_CUES = frozenset("""scene scenes shot footage picture frame background""".split())
+_VISUAL_WORDS = frozenset(
+    """red orange yellow green cyan blue purple violet pink brown black white grey gray colour
+    color coloured colored multicoloured multicolored bright dark dim light person people man
+    woman men women crowd face car truck vehicle forklift building room street outdoor indoor
+    sky tree water moving motion still walking running standing sitting wearing object""".split()
+)
+_CUES = _TEXT_CUES | _SPEECH_CUES | _SCENE_CUES
+_QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]+)[\"“”«»]")
+
+
+class Moment(BaseModel):
+    video_id: str
+    span: TimeSpan
+    score: float = Field(description="fused score; higher is better, comparable within one query")
+    modality: Modality = Field(description="which kind of evidence matched best")
+    snippet: str = Field(description="the best-matching text: speech, on-screen text or caption")
+    node_ids: list[str] = Field(description="every matched node, best first")
+
+
+class VideoHit(BaseModel):
+    video_id: str
+    score: float = Field(description="best moment's score plus a share of the others'")
+    moments: int = Field(description="matching moments in this video")
+    best: Moment
+
+
+class QueryPlan(BaseModel):
+    """What a query asks for: the words to match and how much each modality counts."""
+
+    words: list[str]
+    phrase: str = Field(description="squashed words that, found together, are an exact match")
+    weights: dict[Modality, float]
+
+
+def plan_query(query: str) -> QueryPlan:
+    """Words and per-modality weights for ``query`` (no I/O: cheap enough for every call)."""
+    quoted = _QUOTED.findall(query)
+    all_words = content_words(query)
+    words = [w for w in all_words if w not in _CUES] or all_words
+    weights = dict(BASE_WEIGHTS)
+    tokens = re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", query)
+    # A capital mid-sentence is a name; a whole word in capitals is a sign or code.
+    named = any(t[0].isupper() for t in tokens[1:]) or any(
+        len(t) > 1 and t.isupper() for t in tokens
+    )
+    lowered = set(all_words)
+    if quoted or named or any(c.isdigit() for c in query):
+        weights["text"] += CUE_WEIGHT
+        weights["speech"] += CUE_WEIGHT / 2
+    if lowered & _TEXT_CUES:
+        weights["text"] += CUE_WEIGHT
+    if lowered & _SPEECH_CUES or re.search(r"\b(say|says|said|tell|tells|told)\b", query, re.I):
+        weights["speech"] += CUE_WEIGHT
+    if lowered & (_SCENE_CUES | _VISUAL_WORDS):
+        weights["caption"] += CUE_WEIGHT
+    phrase_words = content_words(" ".join(quoted)) if quoted else words
+    phrase = normalize_name("".join(phrase_words)) if len(phrase_words) > 1 else ""
+    return QueryPlan(words=words, phrase=phrase, weights=weights)
+
+
+@dataclass
+class _NodeScore:
+    hit: SearchHit
+    modality: Modality
+    score: float = 0.0
+    dense: float = 0.0
+    coverage: float = 0.0
+
+
+@dataclass
+class _EventHit:
+    event: Event
+    nodes: list[_NodeScore] = field(default_factory=list)
+
+    @property
+    def covered(self) -> bool:
+        """Holds the query's words, not just something like them: such events may merge."""
+        return any(n.coverage >= MIN_COVERAGE for n in self.nodes)
+
+    @property
+    def score(self) -> float:
+        # Agreement between modalities is evidence: sum each modality's best node.
+        best: dict[Modality, float] = {}
+        for n in self.nodes:
+            best[n.modality] = max(best.get(n.modality, 0.0), n.score)
+        return sum(best.values())
+
+    def lead(self) -> _NodeScore:
+        """The node that explains the match best.
+
+        A caption that restates speech or text it contains is no better evidence than that
+        speech or text itself, whose span is also tighter: prefer it when it covers as much.
+        """
+        top = max(self.nodes, key=lambda n: n.score)
+        if top.modality == "caption":
+            precise = [n for n in self.nodes if n.modality != "caption" and n.coverage > 0]
+            if precise:
+                best = max(precise, key=lambda n: (n.coverage, n.score))
+                if best.coverage >= top.coverage:
+                    return best
+        return top
+
+
+class MomentFinder:
+    """Modality-aware hybrid moment search; building one does no I/O."""
+
+    def __init__(
+        self, store: EventGraphStore, embedder: Embedder, *, min_dense: float = 0.45
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.min_dense = min_dense
+
+    def find(
+        self,
+        query: str,
+        *,
+        video_id: str | None = None,
+        k: int = 10,
+        modalities: Sequence[Modality] = MODALITIES,
+    ) -> list[Moment]:
+        """The best ``k`` moments, best first; [] when the query has no evidence anywhere."""
+        if k <= 0:
+            return []
+        moments = self._moments(query, video_id=video_id, pool=max(4 * k, 30), mods=modalities)
+        return moments[:k]
+
+    def rank_videos(self, query: str, k: int = 10) -> list[VideoHit]:
+        """Videos ranked by their moments: the best one counts fully, the rest in part."""
+        if k <= 0:
+            return []
+        by_video: dict[str, list[Moment]] = {}
+        for moment in self._moments(query, video_id=None, pool=max(8 * k, 60), mods=MODALITIES):
+            by_video.setdefault(moment.video_id, []).append(moment)
+        hits = [
+            VideoHit(
+                video_id=vid,
+                score=ms[0].score + 0.25 * sum(m.score for m in ms[1:]),
+                moments=len(ms),
+                best=ms[0],
+            )
+            for vid, ms in by_video.items()
+        ]
+        hits.sort(key=lambda h: (-h.score, h.video_id))
+        return hits[:k]
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _moments(
+        self, query: str, *, video_id: str | None, pool: int, mods: Sequence[Modality]
+    ) -> list[Moment]:
+        plan = plan_query(query)
+        if not plan.words:  # empty, whitespace, punctuation or stopwords only
+            return []
+        vector = self.embedder.embed([query.strip()])[0]
+        nodes: dict[str, _NodeScore] = {}
+        keyword_text = " ".join(plan.words)
+        for modality in dict.fromkeys(mods):
+            kinds = [_KIND[modality]]
+            weight = plan.weights[modality]
+            dense = self.store.vector_search(vector, k=pool, kinds=kinds, video_id=video_id)
+            keyword = self.store.keyword_search(
+                keyword_text, k=pool, kinds=kinds, video_id=video_id
+            )
+            for ranking, is_dense in ((dense, True), (keyword, False)):
+                for rank, hit in enumerate(ranking):
+                    node = nodes.get(hit.id)
+                    if node is None:
+                        node = nodes[hit.id] = _NodeScore(hit=hit, modality=modality)
+                    node.score += weight / (RRF_K + rank + 1)
+                    if is_dense:
+                        node.dense = hit.score
+        events: dict[str, _EventHit] = {}
+        for node in nodes.values():
+            node.coverage = fuzzy_coverage(plan.words, node.hit.text)
+            if node.coverage < MIN_COVERAGE and node.dense < self.min_dense:
+                continue  # no usable evidence: a near miss of the dense search
+            phrase = bool(plan.phrase) and plan.phrase in normalize_name(node.hit.text)
+            node.score *= (1 + COVERAGE_BOOST * node.coverage) * (1 + PHRASE_BOOST * phrase)
+            event = self.store.event_of(node.hit.id)
+            events.setdefault(event.id, _EventHit(event=event)).nodes.append(node)
+        moments = [self._merge(group) for group in _adjacent_groups(events.values())]
+        moments.sort(key=lambda m: (-m.score, m.video_id, m.span.start_ms))
+        return moments
+
+    @staticmethod
+    def _merge(group: list[_EventHit]) -> Moment:
+        best = max(group, key=lambda e: e.score)
+        lead = best.lead()
+        span: TimeSpan | None = None
+        for ev in group:
+            node = ev.lead()
+            # A merged moment's modality is the best event's; other events add their own span.
+            part = ev.event.span if node.modality == "caption" else node.hit.span
+            span = part if span is None else span.union(part)
+        assert span is not None
+        node_ids = [
+            n.hit.id for n in sorted((n for ev in group for n in ev.nodes), key=lambda n: -n.score)
+        ]
+        return Moment(
+            video_id=best.event.video_id,
+            span=span,
+            score=best.score,
+            modality=lead.modality,
+            snippet=_snippet(lead.hit.text),
+            node_ids=list(dict.fromkeys(node_ids)),
+        )
+
+
+def _trigrams(word: str) -> set[str]:
+    return {word[i : i + 3] for i in range(len(word) - 2)}
+
+
+def fuzzy_coverage(words: Sequence[str], text: str) -> float:
+    """Share of ``words`` in ``text``, spaces ignored; a near spelling earns partial credit.
+
+    ASR and OCR get names slightly wrong ("madger" for "badger", "brell" for "umbrella"): a word
+    of five letters or more that is not found verbatim counts by its best trigram Dice
+    similarity with a word of the text, when that reaches FUZZY_MIN.
+    """
+    if not words:
+        return 0.0
+    squashed = normalize_name(text)
+    grams: list[set[str]] | None = None
+    total = 0.0
+    for word in words:
+        key = normalize_name(word)
+        if key in squashed:
+            total += 1.0
+            continue
+        if len(key) < 5:
+            continue
+        if grams is None:
+            grams = [_trigrams(t) for t in set(re.findall(r"[0-9a-z]+", text.casefold()))]
+        mine = _trigrams(key)
+        best = max((2 * len(mine & g) / (len(mine) + len(g)) for g in grams if g), default=0.0)
+        total += best if best >= FUZZY_MIN else 0.0
+    return total / len(words)
+
+
+def _adjacent_groups(hits: Iterable[_EventHit]) -> list[list[_EventHit]]:
+    """Hit events grouped into runs of adjacent or overlapping events of one video.
+
+    Only events that hold the query's words join a run: a chain of merely similar neighbours
+    (every caption of a long blue scene is "like" any blue query) would swallow the timeline.
+    """
+    ordered = sorted(hits, key=lambda e: (e.event.video_id, e.event.span.start_ms))
+    groups: list[list[_EventHit]] = []
+    for hit in ordered:
+        if groups:
+            last = groups[-1][-1]
+            if (
+                hit.covered
+                and last.covered
+                and last.event.video_id == hit.event.video_id
+                and hit.event.span.start_ms - max(e.event.span.end_ms for e in groups[-1])
+                <= MERGE_GAP_MS
+            ):
+                groups[-1].append(hit)
+                continue
+        groups.append([hit])
+    return groups
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"

@@ -1,0 +1,135 @@
+"""The web page in headless Chromium: pick the video, ask, click a cited span, the player seeks.
+
+Needs Debian's chromium + chromium-driver (apt); skipped with the reason when they are absent.
+The screenshot lands in tmp_path and in artifacts/ at the repository root (git-ignored).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from avas.interfaces.api import ApiSettings, create_app
+from avas.media.sample import SampleManifest
+from avas.pipeline import IngestReport
+from avas.service import Service
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+QUESTION = "What did the speaker say about the budget?"
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium")
+uvicorn = pytest.importorskip("uvicorn", reason="pip install uvicorn")
+
+from selenium.webdriver import Chrome  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def base_url(service: Service, ingested: IngestReport, sample: SampleManifest) -> Iterator[str]:
+    api = ApiSettings(media_roots=[Path(sample.path).parent])
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(service, api), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Chrome]:
+    for tool in (CHROMIUM, CHROMEDRIVER):
+        if not tool.exists():
+            pytest.skip(f"{tool} is absent: apt-get install chromium chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--autoplay-policy=no-user-gesture-required",
+        "--window-size=1400,900",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(str(CHROMEDRIVER)))
+    driver.set_script_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _current_time(driver: Chrome) -> float:
+    seconds: float = driver.execute_script("return document.getElementById('player').currentTime")
+    return seconds
+
+
+def test_ask_and_seek_to_a_citation(browser: Chrome, base_url: str, tmp_path: Path) -> None:
+    driver = browser
+    wait = WebDriverWait(driver, 60)
+    driver.get(base_url)
+
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#video-picker option[value='short']"))
+    Select(driver.find_element(By.ID, "video-picker")).select_by_value("short")
+    wait.until(
+        lambda d: d.execute_script("return document.getElementById('player').readyState") >= 1
+    )
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#timeline .segment"))
+
+    driver.find_element(By.ID, "question").send_keys(QUESTION)
+    driver.find_element(By.ID, "ask").click()
+    chip = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".a.answered .chip.citation"))
+    answer = driver.find_element(By.CSS_SELECTOR, ".a.answered .text").text
+    assert "budget" in answer.lower(), answer
+    assert chip.get_attribute("data-video") == "short"
+    start_s = int(chip.get_attribute("data-start") or -1) / 1000
+    end_s = int(chip.get_attribute("data-end") or -1) / 1000
+    assert start_s > 1, "pick a citation the player must seek to"
+
+    chip.click()
+    wait.until(lambda d: start_s - 1 <= _current_time(d) <= end_s + 1)
+    now = _current_time(driver)
+    assert start_s - 1 <= now <= end_s + 1, (now, start_s, end_s)
+
+    # The timeline filter narrows the event list to the budget scene.
+    filter_box = driver.find_element(By.ID, "filter")
+    filter_box.send_keys("budget")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#timeline .segment.hit"))
+    rows = driver.find_elements(By.CSS_SELECTOR, "#event-list li")
+    assert rows and all("budget" in r.text.lower() for r in rows)
+
+    errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, errors
+
+    shot = tmp_path / "browser-answer.png"
+    assert driver.save_screenshot(str(shot))
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copy(shot, ARTIFACTS / shot.name)
