@@ -7,30 +7,23 @@ cap = captioner.caption([frame.rgb for frame in event_frames])  # -> StructuredC
 from __future__ import annotations
 
 import base64
-import json
 import logging
-import re
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import cv2
-import httpx
 import numpy as np
-from pydantic import ValidationError
 
 from avas.errors import DependencyError, InputError
 from avas.ingest.base import RGBImage
+from avas.llm.openai_chat import ChatOutputError, JSONChatClient, ResponseFormat
 from avas.perception.captioner_base import StructuredCaption, caption_json_schema
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PROMPT_PATH = Path(__file__).parent / "prompts" / "caption.md"
-ResponseFormat = Literal["json_schema", "json_object"]
-
-_FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
 
 
 # A subclass of DependencyError, not a sibling: to the user a server whose model cannot produce
@@ -63,34 +56,33 @@ class OpenAICompatibleCaptioner:
         max_tokens: int = 1024,
         jpeg_quality: int = 85,
     ) -> None:
-        if max_images < 1 or max_side_px < 16 or retries < 0 or timeout_s <= 0:
-            raise ValueError("need max_images >= 1, max_side_px >= 16, retries >= 0, timeout_s > 0")
-        if response_format not in ("json_schema", "json_object"):
-            raise ValueError(
-                f"response_format must be json_schema or json_object, not {response_format!r}"
-            )
-        # Accept both "http://host:8000" and the OpenAI-SDK style "http://host:8000/v1".
-        root = base_url.rstrip("/").removesuffix("/v1")
-        self.url = f"{root}/v1/chat/completions"
+        if max_images < 1 or max_side_px < 16:
+            raise ValueError("need max_images >= 1 and max_side_px >= 16")
+        self._chat = JSONChatClient(
+            base_url,
+            model,
+            what="caption",
+            api_key=api_key,
+            timeout_s=timeout_s,
+            retries=retries,
+            backoff_s=backoff_s,
+            max_tokens=max_tokens,
+            response_format=response_format,
+        )
+        self.url = self._chat.url
         self.model = model
         self.model_id = f"openai-compatible/{model}"
         self.max_images = max_images
         self.max_side_px = max_side_px
-        self.retries = retries
-        self.backoff_s = backoff_s
-        self.max_tokens = max_tokens
         self.jpeg_quality = jpeg_quality
-        self.response_format = response_format
         path = Path(prompt_path) if prompt_path is not None else DEFAULT_PROMPT_PATH
         try:
             self.system_prompt = path.read_text(encoding="utf-8").strip()
         except OSError as e:
             raise InputError(f"caption prompt file {path} cannot be read: {e}") from e
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(timeout=timeout_s, headers=headers)
 
     def close(self) -> None:
-        self._client.close()
+        self._chat.close()
 
     def __enter__(self) -> OpenAICompatibleCaptioner:
         return self
@@ -101,7 +93,15 @@ class OpenAICompatibleCaptioner:
     def caption(self, frames: list[RGBImage], *, context: str = "") -> StructuredCaption:
         if not frames:
             raise ValueError("caption needs at least one frame")
-        return self._request(self._body(frames, context))
+        try:
+            return self._chat.complete(
+                self._messages(frames, context),
+                schema=caption_json_schema(),
+                name="event_caption",
+                validate=StructuredCaption.model_validate,
+            )
+        except ChatOutputError as e:
+            raise CaptionError(str(e)) from e
 
     def caption_many(
         self,
@@ -125,7 +125,7 @@ class OpenAICompatibleCaptioner:
 
     # -- request -------------------------------------------------------------------------------
 
-    def _body(self, frames: list[RGBImage], context: str) -> dict[str, Any]:
+    def _messages(self, frames: list[RGBImage], context: str) -> list[dict[str, Any]]:
         picked = _subsample(frames, self.max_images)
         text = (
             f"{len(picked)} frame(s) from one event of a video, in time order. "
@@ -141,102 +141,10 @@ class OpenAICompatibleCaptioner:
             }
             for f in picked
         ]
-        schema = caption_json_schema()
-        if self.response_format == "json_schema":  # OpenAI / vLLM form
-            fmt: dict[str, Any] = {
-                "type": "json_schema",
-                "json_schema": {"name": "event_caption", "schema": schema, "strict": True},
-            }
-        else:  # llama.cpp server form
-            fmt = {"type": "json_object", "schema": schema}
-        return {
-            "model": self.model,
-            "messages": [
-                {"role": "system", "content": self.system_prompt},
-                {"role": "user", "content": parts},
-            ],
-            "temperature": 0,
-            "max_tokens": self.max_tokens,
-            "response_format": fmt,
-        }
-
-    def _request(self, body: dict[str, Any]) -> StructuredCaption:
-        attempts = 1 + self.retries
-        last = "no attempt made"
-        bad_outputs = 0
-        for attempt in range(attempts):
-            if attempt:
-                delay = self.backoff_s * 2 ** (attempt - 1)
-                log.warning(
-                    "caption request to %s failed (%s); retry %d/%d in %.1fs",
-                    self.url,
-                    last,
-                    attempt,
-                    self.retries,
-                    delay,
-                )
-                time.sleep(delay)
-            try:
-                resp = self._client.post(self.url, json=body)
-            except httpx.TransportError as e:  # connect errors, timeouts, dropped connections
-                last = f"{type(e).__name__}: {e}"
-                continue
-            if resp.status_code == 429 or resp.status_code >= 500:
-                last = f"HTTP {resp.status_code}: {_snippet(resp.text)}"
-                continue
-            if resp.status_code >= 400:  # the request itself is wrong: retrying cannot help
-                raise DependencyError(
-                    f"caption server {self.url} rejected the request for model {self.model!r}: "
-                    f"HTTP {resp.status_code}: {_snippet(resp.text)}"
-                )
-            try:
-                return _parse(resp, self.url)
-            except CaptionError as e:
-                # A sampled bad answer may not recur, but a model that cannot follow the schema
-                # will not learn on the third try: one retry for bad output, within the budget.
-                bad_outputs += 1
-                if bad_outputs > 1 or attempt == attempts - 1:
-                    raise
-                last = str(e)
-        raise DependencyError(
-            f"caption server {self.url} failed after {attempts} attempt(s); last error: {last}"
-        )
-
-
-def _parse(resp: httpx.Response, url: str) -> StructuredCaption:
-    try:
-        choice = resp.json()["choices"][0]
-        content = choice["message"]["content"]
-    except (ValueError, KeyError, IndexError, TypeError) as e:
-        raise CaptionError(
-            f"caption server {url} sent no chat completion ({type(e).__name__}): "
-            f"{_snippet(resp.text)}"
-        ) from e
-    if not isinstance(content, str) or not content.strip():
-        raise CaptionError(f"caption server {url} sent an empty message: {_snippet(resp.text)}")
-    text = _unfence(content)
-    try:
-        return StructuredCaption.model_validate(json.loads(text))
-    except (ValueError, ValidationError) as e:
-        hint = (
-            " (finish_reason=length: raise max_tokens)"
-            if choice.get("finish_reason") == "length"
-            else ""
-        )
-        kind = "invalid JSON" if isinstance(e, json.JSONDecodeError) else "not a valid caption"
-        raise CaptionError(
-            f"caption server {url} answered with {kind}{hint}: {_snippet(content)}"
-        ) from e
-
-
-def _unfence(content: str) -> str:
-    m = _FENCE.match(content)
-    return m.group(1).strip() if m else content.strip()
-
-
-def _snippet(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"
+        return [
+            {"role": "system", "content": self.system_prompt},
+            {"role": "user", "content": parts},
+        ]
 
 
 def _subsample(frames: list[RGBImage], k: int) -> list[RGBImage]:

@@ -1,0 +1,181 @@
+"""Structured (JSON-schema) chat completions from any OpenAI-compatible server.
+
+    chat = JSONChatClient("http://localhost:8000/v1", "Qwen/Qwen2.5-7B-Instruct", what="planner")
+    plan = chat.complete(messages, schema=PLAN_SCHEMA, name="plan", validate=Plan.model_validate)
+
+vLLM and hosted APIs take ``response_format={"type": "json_schema", ...}``; llama.cpp's server
+refuses that and takes ``{"type": "json_object", "schema": ...}``: ``response_format`` picks.
+Retries with exponential backoff on transport errors, 429 and 5xx; one retry for an answer that
+is not valid JSON for the schema; other 4xx fail at once with the server's message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+import httpx
+from pydantic import ValidationError
+
+from avas.errors import DependencyError
+
+log = logging.getLogger(__name__)
+
+ResponseFormat = Literal["json_schema", "json_object"]
+T = TypeVar("T")
+
+_FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
+
+
+class ChatOutputError(DependencyError):
+    """The server answered, but not with valid JSON for the requested schema."""
+
+
+class JSONChatClient:
+    """Thread-safe (one pooled httpx client); nothing touches the network before a request."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        what: str = "chat",
+        api_key: str | None = None,
+        timeout_s: float = 60,
+        retries: int = 2,
+        backoff_s: float = 0.5,
+        max_tokens: int = 1024,
+        response_format: ResponseFormat = "json_schema",
+    ) -> None:
+        if retries < 0 or timeout_s <= 0:
+            raise ValueError("need retries >= 0 and timeout_s > 0")
+        if response_format not in ("json_schema", "json_object"):
+            raise ValueError(
+                f"response_format must be json_schema or json_object, not {response_format!r}"
+            )
+        # Accept both "http://host:8000" and the OpenAI-SDK style "http://host:8000/v1".
+        root = base_url.rstrip("/").removesuffix("/v1")
+        self.url = f"{root}/v1/chat/completions"
+        self.model = model
+        self.what = what
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.max_tokens = max_tokens
+        self.response_format = response_format
+        self.tokens_used = 0
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(timeout=timeout_s, headers=headers)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def body(
+        self, messages: list[dict[str, Any]], *, schema: dict[str, Any], name: str
+    ) -> dict[str, Any]:
+        if self.response_format == "json_schema":  # OpenAI / vLLM form
+            fmt: dict[str, Any] = {
+                "type": "json_schema",
+                "json_schema": {"name": name, "schema": schema, "strict": True},
+            }
+        else:  # llama.cpp server form
+            fmt = {"type": "json_object", "schema": schema}
+        return {
+            "model": self.model,
+            "messages": messages,
+            "temperature": 0,
+            "max_tokens": self.max_tokens,
+            "response_format": fmt,
+        }
+
+    def complete(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        schema: dict[str, Any],
+        name: str,
+        validate: Callable[[Any], T],
+    ) -> T:
+        body = self.body(messages, schema=schema, name=name)
+        attempts = 1 + self.retries
+        last = "no attempt made"
+        bad_outputs = 0
+        for attempt in range(attempts):
+            if attempt:
+                delay = self.backoff_s * 2 ** (attempt - 1)
+                log.warning(
+                    "%s request to %s failed (%s); retry %d/%d in %.1fs",
+                    self.what, self.url, last, attempt, self.retries, delay,
+                )  # fmt: skip
+                time.sleep(delay)
+            try:
+                resp = self._client.post(self.url, json=body)
+            except httpx.TransportError as e:  # connect errors, timeouts, dropped connections
+                last = f"{type(e).__name__}: {e}"
+                continue
+            if resp.status_code == 429 or resp.status_code >= 500:
+                last = f"HTTP {resp.status_code}: {_snippet(resp.text)}"
+                continue
+            if resp.status_code >= 400:  # the request itself is wrong: retrying cannot help
+                raise DependencyError(
+                    f"{self.what} server {self.url} rejected the request for model "
+                    f"{self.model!r}: HTTP {resp.status_code}: {_snippet(resp.text)}"
+                )
+            try:
+                return self._parse(resp, validate)
+            except ChatOutputError as e:
+                # A sampled bad answer may not recur, but a model that cannot follow the schema
+                # will not learn on the third try: one retry for bad output, within the budget.
+                bad_outputs += 1
+                if bad_outputs > 1 or attempt == attempts - 1:
+                    raise
+                last = str(e)
+        raise DependencyError(
+            f"{self.what} server {self.url} failed after {attempts} attempt(s); last error: {last}"
+        )
+
+    def _parse(self, resp: httpx.Response, validate: Callable[[Any], T]) -> T:
+        try:
+            data = resp.json()
+            choice = data["choices"][0]
+            content = choice["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            raise ChatOutputError(
+                f"{self.what} server {self.url} sent no chat completion ({type(e).__name__}): "
+                f"{_snippet(resp.text)}"
+            ) from e
+        usage = data.get("usage") or {}
+        self.tokens_used += int(usage.get("total_tokens") or 0)
+        if not isinstance(content, str) or not content.strip():
+            raise ChatOutputError(
+                f"{self.what} server {self.url} sent an empty message: {_snippet(resp.text)}"
+            )
+        try:
+            return validate(json.loads(_unfence(content)))
+        except (ValueError, ValidationError) as e:
+            hint = (
+                " (finish_reason=length: raise max_tokens)"
+                if choice.get("finish_reason") == "length"
+                else ""
+            )
+            kind = (
+                "invalid JSON"
+                if isinstance(e, json.JSONDecodeError)
+                else f"not a valid {self.what}"
+            )
+            raise ChatOutputError(
+                f"{self.what} server {self.url} answered with {kind}{hint}: {_snippet(content)}"
+            ) from e
+
+
+def _unfence(content: str) -> str:
+    m = _FENCE.match(content)
+    return m.group(1).strip() if m else content.strip()
+
+
+def _snippet(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
