@@ -14,7 +14,7 @@ from langgraph.graph import END, START, StateGraph
 from agents.nodes import make_nodes, route_after_retrieve
 from agents.state import AgentState, Answer
 from agents.tools import Toolkit
-from avas.errors import InputError
+from avas.errors import DependencyError, InputError
 from avas.service import Service
 
 MAX_QUESTION_CHARS = 2_000
@@ -37,15 +37,33 @@ def build_agent(tools: Toolkit, *, min_dense: float = 0.45) -> Any:
 
 
 def agent_for(service: Service) -> Any:
-    """The agent over a service's store and embedder, configured from its settings."""
+    """The agent over a service's store and embedder, with the policy its settings name."""
     from avas.retrieval.hybrid import HybridRetriever
 
+    cfg = service.settings.agent
     tools = Toolkit(
-        service.store,
-        HybridRetriever(service.store, service.embedder),
-        top_k=service.settings.agent.top_k,
+        service.store, HybridRetriever(service.store, service.embedder), top_k=cfg.top_k
     )
-    return build_agent(tools, min_dense=service.settings.agent.min_dense_score)
+    if cfg.policy == "offline":
+        return build_agent(tools, min_dense=cfg.min_dense_score)
+    if not cfg.llm_url:
+        raise DependencyError(
+            "AVAS_AGENT__POLICY=llm needs AVAS_AGENT__LLM_URL (an OpenAI-compatible server)"
+        )
+    from agents.llm_policy import Budget, build_llm_agent
+    from avas.llm.openai_chat import JSONChatClient
+
+    chat = JSONChatClient(
+        cfg.llm_url,
+        cfg.llm_model,
+        what="agent",
+        api_key=cfg.llm_api_key.get_secret_value() if cfg.llm_api_key else None,
+        response_format=cfg.llm_response_format,
+    )
+    budget = Budget(
+        max_rounds=cfg.max_rounds, max_tokens=cfg.max_tokens, max_seconds=cfg.max_seconds
+    )
+    return build_llm_agent(tools, chat, budget=budget)
 
 
 def _initial(question: str, video_id: str | None, history: list[Answer] | None) -> AgentState:

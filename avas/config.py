@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_cache_dir, user_data_dir
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -85,6 +85,18 @@ class EmbeddingSettings(BaseModel):
 
 
 class AgentSettings(BaseModel):
+    policy: Literal["offline", "llm"] = Field(
+        "offline",
+        description="'offline': deterministic analysis + extractive answers; 'llm': plan-act-"
+        "reflect with any OpenAI-compatible chat model (vLLM, llama.cpp server, hosted)",
+    )
+    llm_url: str | None = Field(None, description="e.g. http://localhost:8001/v1")
+    llm_model: str = "Qwen/Qwen2.5-7B-Instruct"
+    llm_api_key: SecretStr | None = None
+    llm_response_format: Literal["json_schema", "json_object"] = "json_schema"
+    max_rounds: int = Field(3, ge=1, description="LLM policy: tool rounds per question")
+    max_tokens: int = Field(20_000, ge=1, description="LLM policy: tokens per question")
+    max_seconds: float = Field(60, gt=0, description="LLM policy: seconds per question")
     top_k: int = Field(8, ge=1, le=100)
     min_dense_score: float = Field(
         0.45, ge=0, le=1, description="below this cosine similarity a hit alone is not evidence"
@@ -96,6 +108,66 @@ class Neo4jSettings(BaseModel):
     user: str = "neo4j"
     password: SecretStr = SecretStr("")
     database: str = "neo4j"
+
+
+_PLACEHOLDERS = {"changeme", "changethis", "secret", "token", "password"}
+
+
+class ApiSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="`avas serve` binds here")
+    port: int = Field(8000, ge=1, le=65535)
+    token: SecretStr | None = Field(
+        None, description="when set, every endpoint but /healthz and /readyz needs this bearer"
+    )
+    media_roots: list[Path] = Field(
+        default_factory=list,
+        description="folders the API may ingest from and play media out of (the upload folder "
+        "is always allowed); relative ingest paths resolve against the first root",
+    )
+    upload_dir: Path | None = Field(None, description="default: <AVAS_HOME>/uploads")
+    max_upload_bytes: int = Field(2 * 1024**3, ge=1, description="uploads above this get 413")
+    allow_url_ingest: bool = Field(
+        False, description="let clients ingest rtsp:// / http(s):// URLs (the server connects)"
+    )
+    cors_origins: list[str] = Field(default_factory=list, description="e.g. http://localhost:5173")
+
+    @field_validator("token")
+    @classmethod
+    def _real_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if secret.lower() in _PLACEHOLDERS or len(secret) < 16:
+            raise ValueError("the API token must be at least 16 characters and not a placeholder")
+        return value
+
+
+class MonitorSettings(BaseModel):
+    alerts_dir: Path | None = Field(
+        None, description="where alert thumbnails go; None: <AVAS_HOME>/alerts"
+    )
+    thumbnails: bool = Field(True, description="write a JPEG of each alert's keyframe")
+    thumbnail_max_side_px: int = Field(480, ge=64, description="kept frames are shrunk to this")
+    frame_buffer_s: float = Field(
+        60, gt=0, description="media seconds of recent frames kept per stream for thumbnails"
+    )
+    read_timeout_s: float = Field(
+        10, gt=0, description="silence after which a live stream counts as dropped"
+    )
+    reconnect_backoff_s: float = Field(0.5, gt=0, description="first wait before reconnecting")
+    max_backoff_s: float = Field(10, gt=0, description="the longest wait between reconnects")
+    max_reconnects: int | None = Field(
+        None, ge=0, description="give a stream up after this many failed reconnects (None: never)"
+    )
+    status_interval_s: float = Field(
+        30, ge=0, description="print every stream's status to stderr this often (0: never)"
+    )
+    dedup_gap_ms: int = Field(
+        2_000, ge=0, description="a longer break between firing events starts a new sighting"
+    )
+    webhook_retries: int = Field(3, ge=0)
+    webhook_backoff_s: float = Field(1.0, gt=0)
+    webhook_timeout_s: float = Field(5.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -115,6 +187,8 @@ class Settings(BaseSettings):
     perception: PerceptionSettings = Field(default_factory=PerceptionSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
 
     @property
     def store_path(self) -> Path:

@@ -137,7 +137,7 @@ def _read_document(path: Path) -> Any:
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}: not valid JSON: {exc}") from exc
     try:
-        import yaml  # type: ignore[import-untyped]
+        import yaml
     except ImportError as exc:  # pragma: no cover
         raise DependencyError("YAML rules need PyYAML: pip install pyyaml (or use .json)") from exc
     try:

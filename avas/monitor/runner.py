@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, Field
 
+from avas.config import MonitorSettings
 from avas.errors import AvasError, InputError
 from avas.ingest import is_live_uri, open_source
 from avas.ingest.base import AudioChunk, Frame, Gap, MediaSource, RGBImage, SourceInfo
@@ -42,34 +43,6 @@ from graph_schema import EventRecord
 log = logging.getLogger(__name__)
 
 StreamState = Literal["connecting", "running", "reconnecting", "finished", "stopped"]
-
-
-class MonitorSettings(BaseModel):
-    alerts_dir: Path | None = Field(
-        None, description="where alert thumbnails go; None: <AVAS_HOME>/alerts"
-    )
-    thumbnails: bool = Field(True, description="write a JPEG of each alert's keyframe")
-    thumbnail_max_side_px: int = Field(480, ge=64, description="kept frames are shrunk to this")
-    frame_buffer_s: float = Field(
-        60, gt=0, description="media seconds of recent frames kept per stream for thumbnails"
-    )
-    read_timeout_s: float = Field(
-        10, gt=0, description="silence after which a live stream counts as dropped"
-    )
-    reconnect_backoff_s: float = Field(0.5, gt=0, description="first wait before reconnecting")
-    max_backoff_s: float = Field(10, gt=0, description="the longest wait between reconnects")
-    max_reconnects: int | None = Field(
-        None, ge=0, description="give a stream up after this many failed reconnects (None: never)"
-    )
-    status_interval_s: float = Field(
-        30, ge=0, description="print every stream's status to stderr this often (0: never)"
-    )
-    dedup_gap_ms: int = Field(
-        2_000, ge=0, description="a longer break between firing events starts a new sighting"
-    )
-    webhook_retries: int = Field(3, ge=0)
-    webhook_backoff_s: float = Field(1.0, gt=0)
-    webhook_timeout_s: float = Field(5.0, gt=0)
 
 
 class StreamStatus(BaseModel):
@@ -512,6 +485,9 @@ def run_monitor(
     """
     if not sources:
         raise InputError("give at least one stream URL or file to monitor")
+    for source in sources:  # refuse a bad path before any model loads
+        if not is_live_uri(str(source)) and not Path(source).expanduser().is_file():
+            raise InputError(f"not a file or a live URL: {source}")
     rules = load_rules(rules_file) if rules_file is not None else []
     rules += [rule_from_text(text, index=i + 1) for i, text in enumerate(rule_texts)]
     if not rules:
