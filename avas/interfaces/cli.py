@@ -308,6 +308,59 @@ def graph_import(
 
 
 @app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="default: AVAS_API__HOST")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="default: AVAS_API__PORT")] = None,
+) -> None:
+    """The HTTP API and the web page (video + chat + cited spans) at http://HOST:PORT/."""
+    import uvicorn
+
+    from avas.interfaces.api.app import create_app
+
+    service = _service()
+    try:
+        api = service.settings.api
+        out.print(f"AVAS at http://{host or api.host}:{port or api.port}/ (API docs at /docs)")
+        uvicorn.run(create_app(service, api), host=host or api.host, port=port or api.port)
+    finally:
+        service.close()
+
+
+@app.command()
+def monitor(
+    sources: Annotated[list[str], typer.Argument(help="live URLs (udp://, rtsp://, ...) or files")],
+    rule: Annotated[
+        list[str] | None, typer.Option("--rule", help="a standing question, in words")
+    ] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="a YAML or JSON rules file")] = None,
+    webhook: Annotated[str | None, typer.Option("--webhook", help="POST alerts here")] = None,
+    alerts: Annotated[Path | None, typer.Option("--alerts", help="append alerts here")] = None,
+    name: Annotated[
+        list[str] | None, typer.Option("--name", help="stream names, in source order")
+    ] = None,
+) -> None:
+    """Watch streams continuously; alerts as JSON lines on stdout (files replay in real time)."""
+    from avas.monitor.runner import format_status, run_monitor
+
+    service = _service()
+    try:
+        statuses = run_monitor(
+            service,
+            sources,
+            rule_texts=rule or [],
+            rules_file=rules,
+            webhook=webhook,
+            alerts_file=alerts,
+            names=name or None,
+            settings=service.settings.monitor,
+        )
+    finally:
+        service.close()
+    for status in statuses:
+        err.print(format_status(status), highlight=False, soft_wrap=True)
+
+
+@app.command()
 def demo(
     path: Annotated[
         Path | None, typer.Argument(help="your video; default: a generated 3-minute sample")

@@ -180,6 +180,13 @@ def test_media_ranges(client: TestClient, sample: SampleManifest) -> None:
     assert beyond.headers["content-range"] == f"bytes */{len(data)}"
 
 
+def test_stored_media_plays_without_configured_roots(
+    service: Service, ingested: IngestReport
+) -> None:
+    with _client(service) as c:
+        assert c.get("/videos/short/media", headers={"Range": "bytes=0-9"}).status_code == 206
+
+
 def test_media_outside_the_roots_is_refused(
     service: Service, ingested: IngestReport, tmp_path: Path
 ) -> None:
