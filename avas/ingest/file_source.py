@@ -158,10 +158,13 @@ class FileSource:
         finally:
             proc.kill()
             proc.wait()
+            proc.stdout.close()
 
     def close(self) -> None:
         for proc in self._procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
         self._procs.clear()
