@@ -1,0 +1,39 @@
+"""docker-compose.yml is checked structurally (no Docker engine runs in the suite)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return data
+
+
+def test_services_have_healthchecks_and_wiring() -> None:
+    services = _compose()["services"]
+    assert {"neo4j", "vllm", "api"} <= services.keys()
+    for name in ("neo4j", "vllm", "api"):
+        assert "test" in services[name]["healthcheck"], name
+    assert services["vllm"]["profiles"] == ["gpu"]  # never part of a CPU deployment
+    api = services["api"]
+    assert api["build"] == "."
+    assert api["depends_on"]["neo4j"]["condition"] == "service_healthy"
+    assert api["environment"]["AVAS_NEO4J__URI"] == "bolt://neo4j:7687"
+    assert api["environment"]["AVAS_PERCEPTION__CAPTIONER_URL"] == "http://vllm:8001/v1"
+    declared = set(_compose()["volumes"])
+    for service in services.values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert source.startswith(("$", ".", "/")) or source in declared, volume
+
+
+def test_dockerfile_pins_cpu_torch_and_serves() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert "torch==2.13.0" in text and "download.pytorch.org/whl/cpu" in text
+    assert 'CMD ["avas", "serve"' in text
