@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from avas.errors import AvasError, InputError, NotFoundError
-from graph_schema import fmt_ms
+from graph_schema import fmt_ms, fmt_span
 
 if TYPE_CHECKING:
     from agents.state import Answer
@@ -207,6 +207,52 @@ def videos_rm(video_id: Annotated[str, typer.Argument(help="the video id to remo
     finally:
         service.close()
     out.print(f"removed {video_id}")
+
+
+@app.command()
+def find(
+    query: Annotated[str, typer.Argument(help="words, a quoted sign, or what was said")],
+    video: Annotated[str | None, typer.Option("--video", help="video id; default: all")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="how many results")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+    whole_videos: Annotated[
+        bool, typer.Option("--videos", help="rank whole videos instead of moments")
+    ] = False,
+) -> None:
+    """Find the moments (or videos) that match a query, without asking the agent."""
+    from avas.retrieval.moments import MomentFinder
+
+    if whole_videos and video:
+        raise InputError("--videos ranks the whole corpus: drop --video")
+    service = _service()
+    try:
+        if video is not None and service.store.get_video(video) is None:
+            raise NotFoundError(f"no video {video!r} in the store (see `avas videos`)")
+        finder = MomentFinder(
+            service.store, service.embedder, min_dense=service.settings.agent.min_dense_score
+        )
+        if whole_videos:
+            ranked = finder.rank_videos(query, k=k)
+            if as_json:
+                print(json.dumps([h.model_dump(mode="json") for h in ranked]))
+                return
+            table = Table("video", "score", "moments", "best moment")
+            for h in ranked:
+                table.add_row(h.video_id, f"{h.score:.3f}", str(h.moments), fmt_span(h.best.span))
+        else:
+            moments = finder.find(query, video_id=video, k=k)
+            if as_json:
+                print(json.dumps([m.model_dump(mode="json") for m in moments]))
+                return
+            table = Table("video", "span", "matched", "score", "snippet")
+            for m in moments:
+                table.add_row(m.video_id, fmt_span(m.span), m.modality, f"{m.score:.3f}", m.snippet)
+        if table.row_count:
+            out.print(table)
+        else:
+            out.print("no matching moments")
+    finally:
+        service.close()
 
 
 @app.command()

@@ -41,6 +41,12 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - part of the default install
             raise DependencyError("sentence-transformers is not installed") from exc
+        import torch
+
+        # AVAS embeds a few sentences at a time (an event's texts, one query): one thread is as
+        # fast, and two threads contending with numpy, OCR and ASR made a query embedding 15x
+        # slower (25 ms -> 394 ms measured by benchmarks/find_latency.py).
+        torch.set_num_threads(1)
         self.model_id = f"sentence-transformers/{Path(name).name}"
         self._model: Any = SentenceTransformer(_model_path(name), device="cpu")
         # sentence-transformers 5 renamed the accessor; support both.

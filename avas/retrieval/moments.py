@@ -14,7 +14,7 @@ merge into one contiguous moment. A query with no evidence (no word found, dense
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -214,16 +214,25 @@ class MomentFinder:
         if not plan.words:  # empty, whitespace, punctuation or stopwords only
             return []
         vector = self.embedder.embed([query.strip()])[0]
-        nodes: dict[str, _NodeScore] = {}
+        mods = tuple(dict.fromkeys(mods))
+        dense = _per_modality(
+            lambda kinds, k: self.store.vector_search(vector, k=k, kinds=kinds, video_id=video_id),
+            mods,
+            pool,
+            floor=self.min_dense,
+        )
         keyword_text = " ".join(plan.words)
-        for modality in dict.fromkeys(mods):
-            kinds = [_KIND[modality]]
+        keyword = _per_modality(
+            lambda kinds, k: self.store.keyword_search(
+                keyword_text, k=k, kinds=kinds, video_id=video_id
+            ),
+            mods,
+            pool,
+        )
+        nodes: dict[str, _NodeScore] = {}
+        for modality in mods:
             weight = plan.weights[modality]
-            dense = self.store.vector_search(vector, k=pool, kinds=kinds, video_id=video_id)
-            keyword = self.store.keyword_search(
-                keyword_text, k=pool, kinds=kinds, video_id=video_id
-            )
-            for ranking, is_dense in ((dense, True), (keyword, False)):
+            for ranking, is_dense in ((dense[modality], True), (keyword[modality], False)):
                 for rank, hit in enumerate(ranking):
                     node = nodes.get(hit.id)
                     if node is None:
@@ -236,7 +245,7 @@ class MomentFinder:
             node.coverage = fuzzy_coverage(plan.words, node.hit.text)
             if node.coverage < MIN_COVERAGE and node.dense < self.min_dense:
                 continue  # no usable evidence: a near miss of the dense search
-            phrase = bool(plan.phrase) and plan.phrase in normalize_name(node.hit.text)
+            phrase = bool(plan.phrase) and _has_phrase(plan.phrase, node.hit.text)
             node.score *= (1 + COVERAGE_BOOST * node.coverage) * (1 + PHRASE_BOOST * phrase)
             event = self.store.event_of(node.hit.id)
             events.setdefault(event.id, _EventHit(event=event)).nodes.append(node)
@@ -266,6 +275,36 @@ class MomentFinder:
             snippet=_snippet(lead.hit.text),
             node_ids=list(dict.fromkeys(node_ids)),
         )
+
+
+def _per_modality(
+    search: Callable[[list[NodeKind], int], list[SearchHit]],
+    mods: Sequence[Modality],
+    pool: int,
+    floor: float | None = None,
+) -> dict[Modality, list[SearchHit]]:
+    """Each modality's best ``pool`` hits, in as few store searches as will do.
+
+    One search over all kinds costs a third of three (the store scores every row per call);
+    its results, split by kind, are each kind's own ranking. A kind crowded out of the shared
+    results (say captions, when short speech lines take every keyword rank) gets its own search,
+    unless the shared results already end below ``floor``: what that search would add scores
+    lower still, and could only count by its words, which keyword search finds.
+    """
+    if len(mods) == 1:
+        return {mods[0]: search([_KIND[mods[0]]], pool)}
+    shared = search([_KIND[m] for m in mods], pool * len(mods))
+    split: dict[Modality, list[SearchHit]] = {m: [] for m in mods}
+    for hit in shared:
+        modality = _MODALITY[hit.kind]
+        if modality in split and len(split[modality]) < pool:
+            split[modality].append(hit)
+    # More matched than came back, so a kind may be missing.
+    if len(shared) >= pool * len(mods) and (floor is None or shared[-1].score >= floor):
+        for modality in mods:
+            if len(split[modality]) < pool // 3:
+                split[modality] = search([_KIND[modality]], pool)
+    return split
 
 
 def _trigrams(word: str) -> set[str]:
@@ -321,6 +360,11 @@ def _adjacent_groups(hits: Iterable[_EventHit]) -> list[list[_EventHit]]:
                 continue
         groups.append([hit])
     return groups
+
+
+def _has_phrase(phrase: str, text: str) -> bool:
+    """The query's words in a row, spaces, punctuation and stopwords ignored."""
+    return phrase in normalize_name(text) or phrase in normalize_name("".join(content_words(text)))
 
 
 def _snippet(text: str) -> str:

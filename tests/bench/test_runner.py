@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from avas.config import Settings
 from avas.service import Service
 from benchmarks.harness.needle import NeedleBenchmark, make_needle_benchmark
 from benchmarks.harness.runner import PREDICTIONS, RunSummary, read_predictions, run_benchmark
+
+
+@pytest.fixture(scope="module")
+def bench_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """A store of its own: the session store must keep exactly the one video other tests expect."""
+    service = Service(Settings(home=tmp_path_factory.mktemp("bench-home")))
+    yield service
+    service.close()
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +64,9 @@ def test_needle_generation_is_deterministic(needle: NeedleBenchmark, tmp_path: P
 
 
 def test_run_resumes_after_kill(
-    needle: NeedleBenchmark, annotations_file: Path, service: Service, tmp_path: Path
+    needle: NeedleBenchmark, annotations_file: Path, bench_service: Service, tmp_path: Path
 ) -> None:
+    service = bench_service
     videos = needle.video.parent
     full: RunSummary = run_benchmark("needle", annotations_file, videos, tmp_path / "full", service)
     assert full.missing_videos == ["absent-video"]

@@ -367,3 +367,16 @@ def test_cors_origins_are_configurable(service: Service, ingested: IngestReport)
         assert "access-control-allow-origin" not in other.headers
     with _client(service) as c:  # none configured: no CORS headers at all
         assert "access-control-allow-origin" not in c.get("/videos", headers=preflight).headers
+
+
+def test_search_moments(service: Service, ingested: IngestReport, sample: SampleManifest) -> None:
+    with _client(service) as c:
+        moments = c.get("/search", params={"q": "HARBOR BRIDGE", "video": "short"}).json()
+        (fact,) = [f for f in sample.texts() if "HARBOR" in f.text]
+        first = moments[0]
+        assert first["span"]["start_ms"] < fact.span.end_ms
+        assert fact.span.start_ms < first["span"]["end_ms"]
+        assert c.get("/search", params={"q": "zzqx qqzz"}).json() == []
+        assert c.get("/search", params={"q": "x", "video": "nope"}).status_code == 404
+        ranked = c.get("/search/videos", params={"q": "budget"}).json()
+        assert ranked[0]["video_id"] == "short"
