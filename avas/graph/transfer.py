@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from avas.errors import InputError
 from avas.graph.base import EventDetails, EventGraphStore
+from avas.graph.summaries import SummaryBuilder
 from avas.perception.base import Embedder
 from graph_schema import (
     Edge,
@@ -84,8 +85,13 @@ def export_jsonl(store: EventGraphStore, path: Path) -> int:
     return count
 
 
-def import_jsonl(store: EventGraphStore, embedder: Embedder, path: Path) -> int:
-    """Reads an export; every line is validated before anything is written. Returns events."""
+def import_jsonl(
+    store: EventGraphStore, embedder: Embedder, path: Path, *, segment_ms: int = 600_000
+) -> int:
+    """Reads an export; every line is validated before anything is written. Returns events.
+
+    Summaries are rebuilt from the imported events, as ingest builds them.
+    """
     if not path.is_file():
         raise InputError(f"no such export file: {path}")
     exports: list[VideoExport] = []
@@ -100,9 +106,12 @@ def import_jsonl(store: EventGraphStore, embedder: Embedder, path: Path) -> int:
     count = 0
     for item in exports:
         store.upsert_video(item.video.model_copy(update={"status": "ingesting"}))
+        summaries = SummaryBuilder(store, embedder, video_id=item.video.id, segment_ms=segment_ms)
         for record in _records(item.events, embedder):
             store.commit_event(record)
+            summaries.note(record.event)
             count += 1
+        summaries.finish()
         store.upsert_video(item.video)
     return count
 

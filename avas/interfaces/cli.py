@@ -347,7 +347,12 @@ def graph_import(
 
     service = _service()
     try:
-        n = import_jsonl(service.store, service.embedder, in_path)
+        n = import_jsonl(
+            service.store,
+            service.embedder,
+            in_path,
+            segment_ms=service.settings.segment.summary_segment_ms,
+        )
     finally:
         service.close()
     out.print(f"imported {n} events from {in_path}")
