@@ -6,7 +6,7 @@ store.keyword_search("loading dock", k=5)      # -> [SearchHit(...)]
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -43,6 +43,19 @@ class EventDetails(BaseModel):
     speech: list[SpeechSegment]
     texts: list[OnScreenText]
     entities: list[Entity]
+
+
+def details_of(event: Event, children: Iterable[BaseModel]) -> EventDetails:
+    """An event's details from its child nodes, in the order every store returns them."""
+    speech = [c for c in children if isinstance(c, SpeechSegment)]
+    texts = [c for c in children if isinstance(c, OnScreenText)]
+    entities = [c for c in children if isinstance(c, Entity)]
+    return EventDetails(
+        event=event,
+        speech=sorted(speech, key=lambda s: s.span.start_ms),
+        texts=sorted(texts, key=lambda t: (t.span.start_ms, t.text)),
+        entities=sorted(entities, key=lambda e: e.name),
+    )
 
 
 class EventGraphStore(Protocol):

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from pydantic import BaseModel
 
 from avas.errors import DependencyError, NotFoundError, StoreError
-from avas.graph.base import SEARCHABLE, EventDetails, SearchHit
+from avas.graph.base import SEARCHABLE, EventDetails, SearchHit, details_of
 from avas.text import STOPWORDS
 from graph_schema import (
     EdgeType,
@@ -343,23 +343,8 @@ class Neo4jEventStore:
 
     def event_details(self, event_id: str) -> EventDetails:
         event = self._event(event_id)
-        speech: list[SpeechSegment] = []
-        texts: list[OnScreenText] = []
-        entities: list[Entity] = []
-        for row in self._read("event_children", id=event_id):
-            model = _parse(row["kind"], row["data"])
-            if isinstance(model, SpeechSegment):
-                speech.append(model)
-            elif isinstance(model, OnScreenText):
-                texts.append(model)
-            elif isinstance(model, Entity):
-                entities.append(model)
-        return EventDetails(
-            event=event,
-            speech=sorted(speech, key=lambda s: s.span.start_ms),
-            texts=sorted(texts, key=lambda t: (t.span.start_ms, t.text)),
-            entities=sorted(entities, key=lambda e: e.name),
-        )
+        rows = self._read("event_children", id=event_id)
+        return details_of(event, [_parse(row["kind"], row["data"]) for row in rows])
 
     def event_of(self, node_id: str) -> Event:
         rows = self._read("event_of", node_id=node_id)

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from pydantic import BaseModel
 
 from avas.errors import NotFoundError, StoreError
-from avas.graph.base import SEARCHABLE, EventDetails, SearchHit
+from avas.graph.base import SEARCHABLE, EventDetails, SearchHit, details_of
 from avas.text import STOPWORDS
 from graph_schema import (
     EdgeType,
@@ -406,23 +406,10 @@ class NetworkxEventStore:
     def event_details(self, event_id: str) -> EventDetails:
         with self._lock:
             event = self._event(event_id)
-            speech: list[SpeechSegment] = []
-            texts: list[OnScreenText] = []
-            entities: list[Entity] = []
-            for _, dst in self._graph.out_edges(event_id):
-                model = self._graph.nodes[dst]["model"]
-                if isinstance(model, SpeechSegment):
-                    speech.append(model)
-                elif isinstance(model, OnScreenText):
-                    texts.append(model)
-                elif isinstance(model, Entity):
-                    entities.append(model)
-        return EventDetails(
-            event=event,
-            speech=sorted(speech, key=lambda s: s.span.start_ms),
-            texts=sorted(texts, key=lambda t: (t.span.start_ms, t.text)),
-            entities=sorted(entities, key=lambda e: e.name),
-        )
+            children = [
+                self._graph.nodes[dst]["model"] for _, dst in self._graph.out_edges(event_id)
+            ]
+        return details_of(event, children)
 
     def event_of(self, node_id: str) -> Event:
         with self._lock:
