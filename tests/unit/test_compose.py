@@ -37,3 +37,20 @@ def test_dockerfile_pins_cpu_torch_and_serves() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert "torch==2.13.0" in text and "download.pytorch.org/whl/cpu" in text
     assert 'CMD ["avas", "serve"' in text
+
+
+def test_compose_config_validates() -> None:
+    """`docker-compose config` parses and validates the file without a Docker engine."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    tool = shutil.which("docker-compose")
+    if tool is None:
+        pytest.skip("docker-compose is not installed (Debian package docker-compose)")
+    for args in ([], ["--profile", "gpu"]):
+        proc = subprocess.run(
+            [tool, *args, "config", "-q"], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
