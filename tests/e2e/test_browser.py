@@ -92,7 +92,9 @@ def _current_time(driver: Chrome) -> float:
     return seconds
 
 
-def test_ask_and_seek_to_a_citation(browser: Chrome, base_url: str, tmp_path: Path) -> None:
+def test_ask_and_seek_to_a_citation(
+    browser: Chrome, base_url: str, tmp_path: Path, sample: SampleManifest
+) -> None:
     driver = browser
     wait = WebDriverWait(driver, 60)
     driver.get(base_url)
@@ -125,6 +127,15 @@ def test_ask_and_seek_to_a_citation(browser: Chrome, base_url: str, tmp_path: Pa
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#timeline .segment.hit"))
     rows = driver.find_elements(By.CSS_SELECTOR, "#event-list li")
     assert rows and all("budget" in r.text.lower() for r in rows)
+
+    # The search box lists moments; clicking one seeks the player into its span.
+    driver.find_element(By.ID, "search").send_keys("HARBOR BRIDGE\n")
+    moment = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#moments li.moment"))
+    (harbor,) = [f for f in sample.texts() if "HARBOR" in f.text]
+    moment.click()
+    wait.until(
+        lambda d: harbor.span.start_ms / 1000 - 1 <= _current_time(d) <= harbor.span.end_ms / 1000
+    )
 
     errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     assert not errors, errors

@@ -196,6 +196,45 @@ function citationChip(c) {
   return chip;
 }
 
+// ---------- moment search ----------
+
+async function findMoments(query) {
+  const list = $("moments");
+  list.replaceChildren();
+  if (!query.trim()) { list.hidden = true; return; }
+  const params = new URLSearchParams({ q: query, k: "10" });
+  if (state.current && $("video-picker").value) params.set("video", state.current);
+  let moments = [];
+  try {
+    moments = await (await api(`/search?${params}`)).json();
+  } catch (err) {
+    setStatus(String(err.message || err), true);
+    return;
+  }
+  list.hidden = false;
+  if (!moments.length) {
+    const li = document.createElement("li");
+    li.textContent = "No matching moments.";
+    list.append(li);
+    return;
+  }
+  for (const m of moments) {
+    const li = document.createElement("li");
+    li.className = "moment";
+    const time = document.createElement("time");
+    time.textContent = `${fmt(m.span.start_ms)}–${fmt(m.span.end_ms)}`;
+    const what = document.createElement("span");
+    what.className = "what";
+    what.textContent = m.snippet;
+    const tag = document.createElement("span");
+    tag.className = "modality";
+    tag.textContent = state.videos.size > 1 ? `${m.modality} · ${m.video_id}` : m.modality;
+    li.append(time, what, tag);
+    li.addEventListener("click", () => seekTo(m.video_id, m.span.start_ms));
+    list.append(li);
+  }
+}
+
 async function* sseEvents(response) {
   // Parses `event:` / `data:` blocks from a streamed fetch body.
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -279,6 +318,10 @@ function init() {
     if (e.target.value) showVideo(e.target.value);
   });
   $("filter").addEventListener("input", renderTimeline);
+  $("search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    findMoments($("search").value);
+  });
   $("player").addEventListener("timeupdate", followPlayhead);
   $("player").addEventListener("seeked", followPlayhead);
   $("ask-form").addEventListener("submit", (e) => {
