@@ -16,7 +16,7 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from graph_schema import (
     Video,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,6 +65,7 @@ CREATE TABLE IF NOT EXISTS edges (
     PRIMARY KEY (src, dst, type)
 );
 CREATE INDEX IF NOT EXISTS edges_by_video ON edges (video_id);
+CREATE INDEX IF NOT EXISTS edges_by_dst ON edges (dst, type);
 CREATE TABLE IF NOT EXISTS vectors (
     id TEXT PRIMARY KEY,
     video_id TEXT,
@@ -75,6 +76,9 @@ CREATE TABLE IF NOT EXISTS vectors (
 CREATE VIRTUAL TABLE IF NOT EXISTS text_index USING fts5(
     id UNINDEXED, video_id UNINDEXED, kind UNINDEXED, body, tokenize = 'trigram'
 );
+-- FTS5 cannot index its UNINDEXED columns: this maps a node to its FTS row, so replacing one
+-- node's text is a lookup, not a scan of the whole index.
+CREATE TABLE IF NOT EXISTS text_rows (id TEXT PRIMARY KEY, fts_rowid INTEGER NOT NULL);
 """
 
 _MODELS: dict[NodeKind, type[BaseModel]] = {
@@ -96,6 +100,14 @@ def _fts_query(text: str) -> str | None:
     words = [w for w in re.findall(r"[0-9a-z]+", text.lower()) if len(w) >= 3]
     terms = [w for w in dict.fromkeys(words) if w not in STOPWORDS]
     return " OR ".join(f'"{t}"' for t in terms) or None
+
+
+def _unindex_text(db: sqlite3.Connection, node_ids: Iterable[str]) -> None:
+    for node_id in node_ids:
+        row = db.execute("SELECT fts_rowid FROM text_rows WHERE id = ?", (node_id,)).fetchone()
+        if row is not None:
+            db.execute("DELETE FROM text_index WHERE rowid = ?", (row[0],))
+            db.execute("DELETE FROM text_rows WHERE id = ?", (node_id,))
 
 
 class NetworkxEventStore:
@@ -128,18 +140,37 @@ class NetworkxEventStore:
             self._db.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
-        elif int(row[0]) != SCHEMA_VERSION:
+            return
+        version = int(row[0])
+        if version == 1:  # 1 -> 2: text_rows did not exist yet; fill it from the index
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("INSERT OR REPLACE INTO text_rows SELECT id, rowid FROM text_index")
+            self._db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+            self._db.execute("COMMIT")
+        elif version != SCHEMA_VERSION:
             raise StoreError(
-                f"store {self.path} has schema version {row[0]}, this AVAS reads {SCHEMA_VERSION}"
+                f"store {self.path} has schema version {version}, this AVAS reads {SCHEMA_VERSION}"
             )
 
+    @staticmethod
+    def _index_text(
+        db: sqlite3.Connection, node_id: str, video_id: str | None, kind: NodeKind, body: str
+    ) -> None:
+        """Replace a node's row in the keyword index (by rowid: no scan)."""
+        _unindex_text(db, [node_id])
+        cursor = db.execute(
+            "INSERT INTO text_index VALUES (?, ?, ?, ?)", (node_id, video_id, kind.value, body)
+        )
+        db.execute("INSERT INTO text_rows VALUES (?, ?)", (node_id, cursor.lastrowid))
+
     def _load(self) -> None:
-        for node_id, kind, data in self._db.execute("SELECT id, kind, data FROM nodes"):
-            self._add_node(
-                node_id, NodeKind(kind), _MODELS[NodeKind(kind)].model_validate_json(data)
-            )
+        # Node JSON is parsed on first use, not here: reopening a big store stays fast.
+        for node_id, kind, video_id, start_ms, data in self._db.execute(
+            "SELECT id, kind, video_id, start_ms, data FROM nodes"
+        ):
+            self._add_node(node_id, NodeKind(kind), raw=data, video_id=video_id, start_ms=start_ms)
         for src, dst, etype, data in self._db.execute("SELECT src, dst, type, data FROM edges"):
-            self._graph.add_edge(src, dst, key=etype, **json.loads(data))
+            self._graph.add_edge(src, dst, key=etype, **(json.loads(data) if data != "{}" else {}))
         for node_id, kind, video_id, blob in self._db.execute(
             "SELECT id, kind, video_id, vec FROM vectors"
         ):
@@ -162,11 +193,27 @@ class NetworkxEventStore:
 
     # -- in-memory mirrors -----------------------------------------------------------------
 
-    def _add_node(self, node_id: str, kind: NodeKind, model: BaseModel) -> None:
-        self._graph.add_node(node_id, kind=kind, model=model)
-        if isinstance(model, Event):
-            line = self._timeline.setdefault(model.video_id, [])
-            item = (model.span.start_ms, node_id)
+    def _add_node(
+        self,
+        node_id: str,
+        kind: NodeKind,
+        model: BaseModel | None = None,
+        *,
+        raw: str | None = None,
+        video_id: str | None = None,
+        start_ms: int | None = None,
+    ) -> None:
+        """Mirror a node: from its model (a write) or its stored JSON (a load, parsed lazily)."""
+        if model is not None:
+            video_id = getattr(model, "video_id", None)
+            span = getattr(model, "span", None)
+            start_ms = span.start_ms if span is not None else None
+        self._graph.add_node(
+            node_id, kind=kind, model=model, raw=raw, video_id=video_id, start_ms=start_ms
+        )
+        if kind is NodeKind.EVENT and video_id is not None and start_ms is not None:
+            line = self._timeline.setdefault(video_id, [])
+            item = (start_ms, node_id)
             pos = bisect.bisect_left(line, item)
             if pos == len(line) or line[pos] != item:
                 line.insert(pos, item)
@@ -184,10 +231,10 @@ class NetworkxEventStore:
 
     def _remove_nodes(self, node_ids: set[str]) -> None:
         for node_id in node_ids:
-            model = self._graph.nodes[node_id]["model"] if node_id in self._graph else None
-            if isinstance(model, Event):
-                line = self._timeline.get(model.video_id, [])
-                item = (model.span.start_ms, node_id)
+            d = self._graph.nodes[node_id] if node_id in self._graph else None
+            if d is not None and d["kind"] is NodeKind.EVENT:
+                line = self._timeline.get(d["video_id"], [])
+                item = (d["start_ms"], node_id)
                 pos = bisect.bisect_left(line, item)
                 if pos < len(line) and line[pos] == item:
                     line.pop(pos)
@@ -203,7 +250,11 @@ class NetworkxEventStore:
     def _model(self, node_id: str) -> BaseModel:
         if node_id not in self._graph:
             raise NotFoundError(f"no node {node_id!r} in the store")
-        model: BaseModel = self._graph.nodes[node_id]["model"]
+        d = self._graph.nodes[node_id]
+        if d["model"] is None:
+            d["model"] = _MODELS[d["kind"]].model_validate_json(d["raw"])
+            d["raw"] = None
+        model: BaseModel = d["model"]
         return model
 
     # -- writes ----------------------------------------------------------------------------
@@ -270,7 +321,7 @@ class NetworkxEventStore:
             for node_id in stale:
                 db.execute("DELETE FROM nodes WHERE id = ?", (node_id,))
                 db.execute("DELETE FROM vectors WHERE id = ?", (node_id,))
-                db.execute("DELETE FROM text_index WHERE id = ?", (node_id,))
+                _unindex_text(db, [node_id])
                 db.execute("DELETE FROM edges WHERE src = ? OR dst = ?", (node_id, node_id))
             db.execute("DELETE FROM edges WHERE src = ? AND type != ?", (event.id, "NEXT"))
             db.executemany(
@@ -285,11 +336,7 @@ class NetworkxEventStore:
                 ],
             )
             for node_id, body in texts.items():
-                db.execute("DELETE FROM text_index WHERE id = ?", (node_id,))
-                db.execute(
-                    "INSERT INTO text_index VALUES (?, ?, ?, ?)",
-                    (node_id, event.video_id, kinds[node_id].value, body),
-                )
+                self._index_text(db, node_id, event.video_id, kinds[node_id], body)
             # An entity this event no longer involves, and no other event does, goes too.
             orphans = {
                 ent
@@ -341,7 +388,7 @@ class NetworkxEventStore:
             db.execute("DELETE FROM nodes WHERE video_id = ?", (video_id,))
             db.execute("DELETE FROM edges WHERE video_id = ?", (video_id,))
             db.execute("DELETE FROM vectors WHERE video_id = ?", (video_id,))
-            db.execute("DELETE FROM text_index WHERE video_id = ?", (video_id,))
+            _unindex_text(db, ids)
             # Entities are shared across videos: drop only those no event involves any more.
             orphans = {
                 row[0]
@@ -360,15 +407,22 @@ class NetworkxEventStore:
         with self._lock:
             if video_id not in self._graph:
                 return None
-            model = self._graph.nodes[video_id]["model"]
+            model = self._model(video_id)
             return model if isinstance(model, Video) else None
 
     def videos(self) -> list[Video]:
         with self._lock:
             found = [
-                d["model"] for _, d in self._graph.nodes(data=True) if d["kind"] is NodeKind.VIDEO
+                self._video(n)
+                for n, d in self._graph.nodes(data=True)
+                if d["kind"] is NodeKind.VIDEO
             ]
         return sorted(found, key=lambda v: v.ingested_at)
+
+    def _video(self, node_id: str) -> Video:
+        model = self._model(node_id)
+        assert isinstance(model, Video)
+        return model
 
     def has_event(self, event_id: str) -> bool:
         with self._lock:
@@ -406,9 +460,7 @@ class NetworkxEventStore:
     def event_details(self, event_id: str) -> EventDetails:
         with self._lock:
             event = self._event(event_id)
-            children = [
-                self._graph.nodes[dst]["model"] for _, dst in self._graph.out_edges(event_id)
-            ]
+            children = [self._model(dst) for _, dst in self._graph.out_edges(event_id)]
         return details_of(event, children)
 
     def event_of(self, node_id: str) -> Event:
@@ -417,7 +469,7 @@ class NetworkxEventStore:
             if isinstance(model, Event):
                 return model
             for src, _ in self._graph.in_edges(node_id):
-                parent = self._graph.nodes[src]["model"]
+                parent = self._model(src)
                 if isinstance(parent, Event):
                     return parent
         raise NotFoundError(f"{node_id!r} belongs to no event")
@@ -426,7 +478,7 @@ class NetworkxEventStore:
         with self._lock:
             self._model(entity_id)
             found = [
-                self._graph.nodes[src]["model"]
+                self._event(src)
                 for src, _, key in self._graph.in_edges(entity_id, keys=True)
                 if key == EdgeType.INVOLVES.value
             ]
@@ -523,11 +575,7 @@ class NetworkxEventStore:
                 "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?)",
                 [(p, summary.id, EdgeType.PART_OF.value, summary.video_id, "{}") for p in parts],
             )
-            db.execute("DELETE FROM text_index WHERE id = ?", (summary.id,))
-            db.execute(
-                "INSERT INTO text_index VALUES (?, ?, ?, ?)",
-                (summary.id, summary.video_id, NodeKind.SUMMARY.value, summary.text),
-            )
+            self._index_text(db, summary.id, summary.video_id, NodeKind.SUMMARY, summary.text)
             db.execute(
                 "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)",
                 (
@@ -551,11 +599,11 @@ class NetworkxEventStore:
     def summaries(self, video_id: str, *, level: str | None = None) -> list[Summary]:
         with self._lock:
             found = [
-                d["model"]
-                for _, d in self._graph.nodes(data=True)
-                if d["kind"] is NodeKind.SUMMARY
-                and d["model"].video_id == video_id
-                and (level is None or d["model"].level == level)
+                model
+                for n, d in self._graph.nodes(data=True)
+                if d["kind"] is NodeKind.SUMMARY and d["video_id"] == video_id
+                for model in [self._model(n)]
+                if isinstance(model, Summary) and (level is None or model.level == level)
             ]
         return sorted(found, key=lambda s: (s.level != "video", s.span.start_ms))
 
@@ -564,9 +612,11 @@ class NetworkxEventStore:
             nodes = Counter(str(d["kind"].value) for _, d in self._graph.nodes(data=True))
             edges = Counter(str(key) for _, _, key in self._graph.edges(keys=True))
             observers: Counter[str] = Counter()
-            for _, d in self._graph.nodes(data=True):
-                if isinstance(d["model"], Event):
-                    observers.update(d["model"].observers)
+            for n, d in self._graph.nodes(data=True):
+                if d["kind"] is NodeKind.EVENT:
+                    event = self._model(n)
+                    assert isinstance(event, Event)
+                    observers.update(event.observers)
         return GraphStats(
             videos=nodes.get(NodeKind.VIDEO.value, 0),
             nodes=dict(sorted(nodes.items())),
