@@ -59,6 +59,12 @@ class PerceptionSettings(BaseModel):
     )
     asr_language: str | None = Field(None, description="e.g. 'en'; None detects the language")
     ocr_min_confidence: float = Field(0.6, ge=0, le=1)
+    ocr_worker_reads: int = Field(
+        500,
+        ge=0,
+        description="OCR runs in a worker process replaced after this many reads, which keeps "
+        "memory bounded on long videos (0: in-process)",
+    )
     ocr_change_threshold: float = Field(
         4.0, ge=0, description="mean abs grey change (0-255) below which a frame is not re-read"
     )

@@ -49,6 +49,14 @@ class Service:
         cfg = self.settings.perception
         if cfg.ocr == "none":
             return None
+        if cfg.ocr_worker_reads:
+            from avas.perception.ocr_process import ProcessTextReader
+
+            return ProcessTextReader(
+                min_confidence=cfg.ocr_min_confidence,
+                threads=cfg.threads,
+                recycle_after=cfg.ocr_worker_reads,
+            )
         from avas.perception.ocr_rapid import RapidTextReader
 
         return RapidTextReader(min_confidence=cfg.ocr_min_confidence, threads=cfg.threads)
@@ -125,5 +133,8 @@ class Service:
         )
 
     def close(self) -> None:
+        reader = self.__dict__.get("text_reader")
+        if reader is not None and hasattr(reader, "close"):
+            reader.close()  # stops the OCR worker process
         if "store" in self.__dict__:
             self.store.close()

@@ -67,7 +67,10 @@ def child(video: Path, home: Path, stage: str) -> None:
         result |= {"seconds": report.seconds, "events": report.events}
         result |= {"frames": report.frames_sampled, "ocr_frames": report.frames_ocr}
         service.close()
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The ingest process plus its largest child (the OCR worker; ffmpeg readers are small).
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kib += resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result["peak_rss_mib"] = peak_kib / 1024
     print(json.dumps(result))
 
 

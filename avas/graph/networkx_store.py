@@ -164,11 +164,12 @@ class NetworkxEventStore:
         db.execute("INSERT INTO text_rows VALUES (?, ?)", (node_id, cursor.lastrowid))
 
     def _load(self) -> None:
-        # Node JSON is parsed on first use, not here: reopening a big store stays fast.
-        for node_id, kind, video_id, start_ms, data in self._db.execute(
-            "SELECT id, kind, video_id, start_ms, data FROM nodes"
+        # Node JSON is read and parsed on first use, not here: reopening a big store stays fast.
+        kinds = {k.value: k for k in NodeKind}
+        for node_id, kind, video_id, start_ms in self._db.execute(
+            "SELECT id, kind, video_id, start_ms FROM nodes"
         ):
-            self._add_node(node_id, NodeKind(kind), raw=data, video_id=video_id, start_ms=start_ms)
+            self._add_node(node_id, kinds[kind], video_id=video_id, start_ms=start_ms)
         for src, dst, etype, data in self._db.execute("SELECT src, dst, type, data FROM edges"):
             self._graph.add_edge(src, dst, key=etype, **(json.loads(data) if data != "{}" else {}))
         for node_id, kind, video_id, blob in self._db.execute(
@@ -199,18 +200,15 @@ class NetworkxEventStore:
         kind: NodeKind,
         model: BaseModel | None = None,
         *,
-        raw: str | None = None,
         video_id: str | None = None,
         start_ms: int | None = None,
     ) -> None:
-        """Mirror a node: from its model (a write) or its stored JSON (a load, parsed lazily)."""
+        """Mirror a node: from its model (a write), or only its keys (a load: JSON read lazily)."""
         if model is not None:
             video_id = getattr(model, "video_id", None)
             span = getattr(model, "span", None)
             start_ms = span.start_ms if span is not None else None
-        self._graph.add_node(
-            node_id, kind=kind, model=model, raw=raw, video_id=video_id, start_ms=start_ms
-        )
+        self._graph.add_node(node_id, kind=kind, model=model, video_id=video_id, start_ms=start_ms)
         if kind is NodeKind.EVENT and video_id is not None and start_ms is not None:
             line = self._timeline.setdefault(video_id, [])
             item = (start_ms, node_id)
@@ -252,8 +250,9 @@ class NetworkxEventStore:
             raise NotFoundError(f"no node {node_id!r} in the store")
         d = self._graph.nodes[node_id]
         if d["model"] is None:
-            d["model"] = _MODELS[d["kind"]].model_validate_json(d["raw"])
-            d["raw"] = None
+            # Loaded from disk and not used since: read and parse it now.
+            (data,) = self._db.execute("SELECT data FROM nodes WHERE id = ?", (node_id,)).fetchone()
+            d["model"] = _MODELS[d["kind"]].model_validate_json(data)
         model: BaseModel = d["model"]
         return model
 
