@@ -248,7 +248,7 @@ class IngestPipeline:
             raise InputError(
                 f"video id {video_id!r} already names {existing.path}; pick another --name"
             )
-        if existing is not None and existing.status == "complete":
+        if existing is not None and existing.status == "complete" and not info.is_live:
             return IngestReport(
                 video_id=video_id,
                 duration_ms=info.duration_ms,
@@ -283,6 +283,8 @@ class IngestPipeline:
             raise InputError(f"no decodable frames in {info.uri}")
         if existing is None:
             self.store.upsert_video(self._video(video_id, info, status="ingesting"))
+        elif existing.status == "complete":  # a live stream that is back: same timeline
+            self.store.upsert_video(existing.model_copy(update={"status": "ingesting"}))
 
         counts: Counter[str] = Counter()
         tracker = (

@@ -21,23 +21,19 @@ def _free_udp_port() -> int:
         return port
 
 
-def test_live_udp_stream_is_ingested(sample: SampleManifest, tmp_path: Path) -> None:
-    port = _free_udp_port()
-    url = f"udp://127.0.0.1:{port}"
-    settings = Settings(home=tmp_path, ingest=IngestSettings(max_reconnects=0))
-    service = Service(settings)
-    _ = service.pipeline  # load the models first: a live stream does not wait for them
-    # The stream is the sample's first 25 s, played in real time.
-    sender = subprocess.Popen(
+def _send(path: str, url: str, *, seconds: int, start_s: int = 0) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [
             "ffmpeg",
             "-v",
             "error",
             "-re",
+            "-ss",
+            str(start_s),
             "-t",
-            "25",
+            str(seconds),
             "-i",
-            sample.path,
+            path,
             "-c:v",
             "libx264",
             "-preset",
@@ -52,6 +48,16 @@ def test_live_udp_stream_is_ingested(sample: SampleManifest, tmp_path: Path) -> 
         ],
         stdin=subprocess.DEVNULL,
     )
+
+
+def test_live_udp_stream_is_ingested(sample: SampleManifest, tmp_path: Path) -> None:
+    port = _free_udp_port()
+    url = f"udp://127.0.0.1:{port}"
+    settings = Settings(home=tmp_path, ingest=IngestSettings(max_reconnects=0))
+    service = Service(settings)
+    _ = service.pipeline  # load the models first: a live stream does not wait for them
+    # The stream is the sample's first 25 s, played in real time.
+    sender = _send(sample.path, url, seconds=25)
     started = time.monotonic()
     lags: list[float] = []
 
@@ -76,6 +82,25 @@ def test_live_udp_stream_is_ingested(sample: SampleManifest, tmp_path: Path) -> 
         speech = [s.text for e in events for s in service.store.event_details(e.id).speech]
         assert any("WELCOME" in t.upper() for t in texts), texts
         assert any("welcome" in s.lower() for s in speech), speech
+        first_end = events[-1].span.end_ms
+    finally:
+        service.close()
+
+    # The camera comes back later: the same id continues the stored timeline, after the old end.
+    service = Service(settings)
+    _ = service.pipeline
+    sender = _send(sample.path, url, seconds=8, start_s=30)
+    try:
+        again = service.ingest(url, name="cam")
+    finally:
+        sender.kill()
+        sender.wait()
+    try:
+        events = service.store.events("cam")
+        assert again.events >= 1 and again.events_skipped == report.events
+        assert again.resumed_from_ms == first_end
+        assert events[report.events].span.start_ms >= first_end
+        assert len({e.id for e in events}) == len(events)
     finally:
         service.close()
     print(f"\nlive lag per event (s): {[round(x, 1) for x in lags]}")
