@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -45,6 +46,8 @@ class ProcessTextReader:
         self._proc: Any = None
         self._conn: Connection | None = None
         self._reads = 0
+        # One pipe, one request at a time: the monitor reads from a thread per stream.
+        self._lock = threading.Lock()
 
     def _start(self) -> Connection:
         parent, child = self._ctx.Pipe()
@@ -64,6 +67,10 @@ class ProcessTextReader:
         return parent
 
     def read(self, rgb: RGBImage) -> list[TextLine]:
+        with self._lock:
+            return self._read(rgb)
+
+    def _read(self, rgb: RGBImage) -> list[TextLine]:
         if self._conn is None or self._reads >= self.recycle_after:
             self.close()
             self._start()

@@ -27,3 +27,18 @@ def test_reads_across_a_recycle() -> None:
     assert [line.text.replace(" ", "") for line in first] == ["GATE42"]
     assert [line.text for line in third] == [line.text for line in first]
     assert reader._proc is None  # closed: no worker left behind
+
+
+def test_concurrent_readers_get_their_own_text() -> None:
+    # The monitor ingests each stream on its own thread through one shared reader.
+    from concurrent.futures import ThreadPoolExecutor
+
+    reader = ProcessTextReader(recycle_after=1000)
+    frames = {"GATE 42": _frame("GATE 42"), "DOCK 7": _frame("DOCK 7")}
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            jobs = [(want, pool.submit(reader.read, frames[want])) for want in [*frames] * 4]
+            for want, job in jobs:
+                assert [ln.text.replace(" ", "") for ln in job.result()] == [want.replace(" ", "")]
+    finally:
+        reader.close()
