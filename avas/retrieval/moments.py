@@ -9,6 +9,10 @@ words, names and codes point at on-screen text (and speech), colours and objects
 "said"/"mention" at speech. A word-coverage boost lets exact matches win; hits of adjacent events
 merge into one contiguous moment. A query with no evidence (no word found, dense similarity below
 ``min_dense``) finds nothing rather than the least bad guess.
+
+With an image-text embedder (``ImageEmbedder``, CLIP-like) and keyframe vectors in the store, a
+fourth modality, "frame", compares the query with the keyframes themselves and joins the same
+fusion; without one it costs nothing. A ``Reranker``, when given, re-orders the top moments.
 """
 
 from __future__ import annotations
@@ -22,22 +26,28 @@ from pydantic import BaseModel, Field
 
 from avas.graph.base import EventGraphStore, SearchHit
 from avas.perception.base import Embedder
+from avas.perception.image_embed_base import ImageEmbedder
 from avas.retrieval.hybrid import RRF_K
+from avas.retrieval.rerank_base import Reranker, reorder
 from avas.text import content_words
 from graph_schema import Event, NodeKind, TimeSpan, normalize_name
 
-Modality = Literal["speech", "text", "caption"]
-MODALITIES: tuple[Modality, ...] = ("speech", "text", "caption")
+Modality = Literal["speech", "text", "caption", "frame"]
+MODALITIES: tuple[Modality, ...] = ("speech", "text", "caption", "frame")
+# "frame": keyframe image vectors (no words; searched only when an image embedder is set up)
 _KIND: dict[Modality, NodeKind] = {
     "speech": NodeKind.SPEECH,
     "text": NodeKind.TEXT,
     "caption": NodeKind.EVENT,
 }
 _MODALITY: dict[NodeKind, Modality] = {kind: m for m, kind in _KIND.items()}
+_WORDY: tuple[Modality, ...] = ("speech", "text", "caption")  # searched by words and text vectors
 
 # Offline captions restate the event's speech and text, so on their own they get less weight:
 # a caption match is only the best evidence when nothing more precise matched as well.
-BASE_WEIGHTS: dict[Modality, float] = {"speech": 1.0, "text": 1.0, "caption": 0.7}
+# Frame matches carry no words to check, so they start lower and count when the query
+# describes what things look like.
+BASE_WEIGHTS: dict[Modality, float] = {"speech": 1.0, "text": 1.0, "caption": 0.7, "frame": 0.6}
 CUE_WEIGHT = 0.8  # added to a modality's weight when the query points at it
 COVERAGE_BOOST = 1.0  # a hit's score is multiplied by 1 + this x its word coverage
 PHRASE_BOOST = 1.0  # ... and by 1 + this again when it holds the query's words as one phrase
@@ -76,6 +86,9 @@ class Moment(BaseModel):
     modality: Modality = Field(description="which kind of evidence matched best")
     snippet: str = Field(description="the best-matching text: speech, on-screen text or caption")
     node_ids: list[str] = Field(description="every matched node, best first")
+    rerank_score: float | None = Field(
+        None, description="the re-ranker's relevance, when one re-ordered the top results"
+    )
 
 
 class VideoHit(BaseModel):
@@ -114,6 +127,7 @@ def plan_query(query: str) -> QueryPlan:
         weights["speech"] += CUE_WEIGHT
     if lowered & (_SCENE_CUES | _VISUAL_WORDS):
         weights["caption"] += CUE_WEIGHT
+        weights["frame"] += CUE_WEIGHT
     phrase_words = content_words(" ".join(quoted)) if quoted else words
     phrase = normalize_name("".join(phrase_words)) if len(phrase_words) > 1 else ""
     return QueryPlan(words=words, phrase=phrase, weights=weights)
@@ -153,8 +167,8 @@ class _EventHit:
         speech or text itself, whose span is also tighter: prefer it when it covers as much.
         """
         top = max(self.nodes, key=lambda n: n.score)
-        if top.modality == "caption":
-            precise = [n for n in self.nodes if n.modality != "caption" and n.coverage > 0]
+        if top.modality in ("caption", "frame"):
+            precise = [n for n in self.nodes if n.modality in _WORDY and n.coverage > 0]
             if precise:
                 best = max(precise, key=lambda n: (n.coverage, n.score))
                 if best.coverage >= top.coverage:
@@ -166,11 +180,23 @@ class MomentFinder:
     """Modality-aware hybrid moment search; building one does no I/O."""
 
     def __init__(
-        self, store: EventGraphStore, embedder: Embedder, *, min_dense: float = 0.45
+        self,
+        store: EventGraphStore,
+        embedder: Embedder,
+        *,
+        min_dense: float = 0.45,
+        image_embedder: ImageEmbedder | None = None,
+        frame_min_score: float = 0.2,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 20,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.min_dense = min_dense
+        self.image_embedder = image_embedder
+        self.frame_min_score = frame_min_score
+        self.reranker = reranker
+        self.rerank_top_n = rerank_top_n
 
     def find(
         self,
@@ -184,6 +210,8 @@ class MomentFinder:
         if k <= 0:
             return []
         moments = self._moments(query, video_id=video_id, pool=max(4 * k, 30), mods=modalities)
+        if self.reranker is not None and len(moments) > 1:
+            moments = self._rerank(query, moments)
         return moments[:k]
 
     def rank_videos(self, query: str, k: int = 10) -> list[VideoHit]:
@@ -213,45 +241,77 @@ class MomentFinder:
         plan = plan_query(query)
         if not plan.words:  # empty, whitespace, punctuation or stopwords only
             return []
-        vector = self.embedder.embed([query.strip()])[0]
         mods = tuple(dict.fromkeys(mods))
-        dense = _per_modality(
-            lambda kinds, k: self.store.vector_search(vector, k=k, kinds=kinds, video_id=video_id),
-            mods,
-            pool,
-            floor=self.min_dense,
-        )
-        keyword_text = " ".join(plan.words)
-        keyword = _per_modality(
-            lambda kinds, k: self.store.keyword_search(
-                keyword_text, k=k, kinds=kinds, video_id=video_id
-            ),
-            mods,
-            pool,
-        )
-        nodes: dict[str, _NodeScore] = {}
-        for modality in mods:
+        wordy = tuple(m for m in mods if m in _WORDY)
+        rankings: list[tuple[Modality, list[SearchHit], bool]] = []
+        if wordy:
+            vector = self.embedder.embed([query.strip()])[0]
+            dense = _per_modality(
+                lambda kinds, k: self.store.vector_search(
+                    vector, k=k, kinds=kinds, video_id=video_id
+                ),
+                wordy,
+                pool,
+                floor=self.min_dense,
+            )
+            keyword_text = " ".join(plan.words)
+            keyword = _per_modality(
+                lambda kinds, k: self.store.keyword_search(
+                    keyword_text, k=k, kinds=kinds, video_id=video_id
+                ),
+                wordy,
+                pool,
+            )
+            for modality in wordy:
+                rankings.append((modality, dense[modality], True))
+                rankings.append((modality, keyword[modality], False))
+        if "frame" in mods:
+            rankings.append(("frame", self._frame_hits(query, video_id, pool), True))
+        # Keyed by modality too: a frame hit and a caption hit name the same event node.
+        nodes: dict[tuple[Modality, str], _NodeScore] = {}
+        for modality, ranking, is_dense in rankings:
             weight = plan.weights[modality]
-            for ranking, is_dense in ((dense[modality], True), (keyword[modality], False)):
-                for rank, hit in enumerate(ranking):
-                    node = nodes.get(hit.id)
-                    if node is None:
-                        node = nodes[hit.id] = _NodeScore(hit=hit, modality=modality)
-                    node.score += weight / (RRF_K + rank + 1)
-                    if is_dense:
-                        node.dense = hit.score
+            for rank, hit in enumerate(ranking):
+                node = nodes.get((modality, hit.id))
+                if node is None:
+                    node = nodes[modality, hit.id] = _NodeScore(hit=hit, modality=modality)
+                node.score += weight / (RRF_K + rank + 1)
+                if is_dense:
+                    node.dense = hit.score
         events: dict[str, _EventHit] = {}
         for node in nodes.values():
-            node.coverage = fuzzy_coverage(plan.words, node.hit.text)
-            if node.coverage < MIN_COVERAGE and node.dense < self.min_dense:
-                continue  # no usable evidence: a near miss of the dense search
-            phrase = bool(plan.phrase) and _has_phrase(plan.phrase, node.hit.text)
-            node.score *= (1 + COVERAGE_BOOST * node.coverage) * (1 + PHRASE_BOOST * phrase)
+            if node.modality == "frame":
+                # A keyframe has no words to cover: its image-text similarity is the evidence.
+                if node.dense < self.frame_min_score:
+                    continue
+            else:
+                node.coverage = fuzzy_coverage(plan.words, node.hit.text)
+                if node.coverage < MIN_COVERAGE and node.dense < self.min_dense:
+                    continue  # no usable evidence: a near miss of the dense search
+                phrase = bool(plan.phrase) and _has_phrase(plan.phrase, node.hit.text)
+                node.score *= (1 + COVERAGE_BOOST * node.coverage) * (1 + PHRASE_BOOST * phrase)
             event = self.store.event_of(node.hit.id)
             events.setdefault(event.id, _EventHit(event=event)).nodes.append(node)
         moments = [self._merge(group) for group in _adjacent_groups(events.values())]
         moments.sort(key=lambda m: (-m.score, m.video_id, m.span.start_ms))
         return moments
+
+    def _frame_hits(self, query: str, video_id: str | None, pool: int) -> list[SearchHit]:
+        """Events whose keyframes look like the query; [] (and no model call) without any."""
+        if self.image_embedder is None or not self.store.has_frames(video_id):
+            return []
+        vector = self.image_embedder.embed_texts([query.strip()])[0]
+        return self.store.frame_search(vector, k=pool, video_id=video_id)
+
+    def _rerank(self, query: str, moments: list[Moment]) -> list[Moment]:
+        """The top ``rerank_top_n`` re-ordered by the re-ranker; the rest keep their order."""
+        assert self.reranker is not None
+        head, tail = moments[: self.rerank_top_n], moments[self.rerank_top_n :]
+        scores = self.reranker.score(query, [f"({m.modality}) {m.snippet}" for m in head])
+        rescored = [
+            m.model_copy(update={"rerank_score": s}) for m, s in zip(head, scores, strict=True)
+        ]
+        return reorder(rescored, scores) + tail
 
     @staticmethod
     def _merge(group: list[_EventHit]) -> Moment:
@@ -261,7 +321,7 @@ class MomentFinder:
         for ev in group:
             node = ev.lead()
             # A merged moment's modality is the best event's; other events add their own span.
-            part = ev.event.span if node.modality == "caption" else node.hit.span
+            part = ev.event.span if node.modality in ("caption", "frame") else node.hit.span
             span = part if span is None else span.union(part)
         assert span is not None
         node_ids = [

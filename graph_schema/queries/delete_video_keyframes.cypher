@@ -1,0 +1,2 @@
+MATCH (k:Keyframe {video_id: $video_id})
+DETACH DELETE k
