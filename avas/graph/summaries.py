@@ -1,4 +1,4 @@
-"""Segment and video summaries, kept up to date as events arrive (extractive offline).
+"""Segment and video summaries, kept up to date as events arrive (extractive offline, or an LLM).
 
     builder = SummaryBuilder(store, embedder, video_id="talk", segment_ms=600_000)
     builder.note(event)   # after each commit; closes a segment once an event passes its end
@@ -6,10 +6,17 @@
 
 Offline, a summary lists what was shown and said, in order, without inventing anything: global
 questions ("what is this video about", "summarise the second hour") get a target in the graph.
+With ``AVAS_SUMMARY__SUMMARISER=openai`` a chat model writes them from the same material.
 """
 
 from __future__ import annotations
 
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+
+from avas.config import SummarySettings
+from avas.errors import DependencyError
 from avas.graph.base import EventGraphStore
 from avas.perception.base import Embedder
 from graph_schema import (
@@ -24,6 +31,7 @@ from graph_schema import (
 MODEL = "avas/extractive-summary"
 MAX_TEXTS = 8
 MAX_SENTENCES = 6
+MATERIAL_ITEMS = 500  # bounds the memory (and a model's prompt) of an hours-long video summary
 
 
 def _distinct(items: list[str], limit: int) -> list[str]:
@@ -40,16 +48,81 @@ def _distinct(items: list[str], limit: int) -> list[str]:
     return kept
 
 
-def extractive_summary(store: EventGraphStore, events: list[Event], span: TimeSpan) -> str:
+class SummaryMaterial(BaseModel):
+    """What a summariser may use: what was shown and said in a stretch, in order, deduplicated
+    (at most MATERIAL_ITEMS of each, spread over the stretch)."""
+
+    video_id: str
+    level: Literal["segment", "video"]
+    span: TimeSpan
+    events: int
+    shown: list[str]
+    said: list[str]
+    parts: list[str] = []  # a video's segment summaries, in order
+
+
+class Summariser(Protocol):
+    model_id: str
+
+    def summarise(self, material: SummaryMaterial) -> str: ...
+
+
+def gather(
+    store: EventGraphStore,
+    events: list[Event],
+    span: TimeSpan,
+    *,
+    level: Literal["segment", "video"] = "segment",
+    parts: list[str] | None = None,
+) -> SummaryMaterial:
     texts: list[str] = []
     speech: list[str] = []
     for event in events:
         details = store.event_details(event.id)
         texts += [t.text for t in details.texts]
         speech += [s.text for s in details.speech]
-    parts = [f"{fmt_span(span)}: {len(events)} events."]
-    shown = _distinct(texts, MAX_TEXTS)
-    said = _distinct(speech, MAX_SENTENCES)
+    return SummaryMaterial(
+        video_id=events[0].video_id if events else "",
+        level=level,
+        span=span,
+        events=len(events),
+        shown=_distinct(texts, MATERIAL_ITEMS),
+        said=_distinct(speech, MATERIAL_ITEMS),
+        parts=parts or [],
+    )
+
+
+class ExtractiveSummariser:
+    """The offline default: lists what was shown and said, inventing nothing."""
+
+    model_id = MODEL
+
+    def summarise(self, material: SummaryMaterial) -> str:
+        return render_extractive(material)
+
+
+def make_summariser(settings: SummarySettings) -> Summariser:
+    if settings.summariser == "extractive":
+        return ExtractiveSummariser()
+    if not settings.url:
+        raise DependencyError(
+            "AVAS_SUMMARY__SUMMARISER=openai needs AVAS_SUMMARY__URL "
+            "(an OpenAI-compatible server, e.g. http://localhost:8001/v1)"
+        )
+    from avas.graph.summaries_openai import OpenAIChatSummariser
+
+    return OpenAIChatSummariser.from_settings(settings)
+
+
+def extractive_summary(store: EventGraphStore, events: list[Event], span: TimeSpan) -> str:
+    return render_extractive(gather(store, events, span))
+
+
+def render_extractive(material: SummaryMaterial) -> str:
+    span = material.span
+    parts = [f"{fmt_span(span)}: {material.events} events."]
+    shown = _distinct(material.shown, MAX_TEXTS)
+    said = _distinct(material.said, MAX_SENTENCES)
     if shown:
         parts.append("On screen: " + "; ".join(f"“{t}”" for t in shown) + ".")
     if said:
@@ -61,8 +134,15 @@ def extractive_summary(store: EventGraphStore, events: list[Event], span: TimeSp
 
 class SummaryBuilder:
     def __init__(
-        self, store: EventGraphStore, embedder: Embedder, *, video_id: str, segment_ms: int
+        self,
+        store: EventGraphStore,
+        embedder: Embedder,
+        *,
+        video_id: str,
+        segment_ms: int,
+        summariser: Summariser | None = None,
     ) -> None:
+        self.summariser: Summariser = summariser or ExtractiveSummariser()
         self.store = store
         self.embedder = embedder
         self.video_id = video_id
@@ -80,7 +160,7 @@ class SummaryBuilder:
             level="video" if level == "video" else "segment",
             span=span,
             text=text,
-            model=MODEL,
+            model=self.summariser.model_id,
         )
         vector = self.embedder.embed([text])[0].tolist()
         self.store.upsert_summary(summary, parts=parts, vector=vector, model=self.embedder.model_id)
@@ -94,8 +174,14 @@ class SummaryBuilder:
             if span.start_ms <= e.span.start_ms < span.end_ms
         ]
         if events:
-            text = extractive_summary(self.store, events, span)
+            material = gather(self.store, events, span, level="segment")
+            text = self.summariser.summarise(material)
             self._write(span, "segment", [e.id for e in events], text)
+
+    def summarise_segment(self, index: int) -> None:
+        """(Re)write segment ``index``'s summary over its whole span from the events stored now:
+        retention rolls a segment up this way before deleting its events."""
+        self._summarise_segment(index)
 
     def note(self, event: Event) -> None:
         index = event.span.start_ms // self.segment_ms
@@ -113,5 +199,5 @@ class SummaryBuilder:
         self._summarise_segment(last, end_ms=max(end_ms, last * self.segment_ms + 1))
         span = TimeSpan(start_ms=0, end_ms=end_ms)
         segments = self.store.summaries(self.video_id, level="segment")
-        text = extractive_summary(self.store, events, span)
-        self._write(span, "video", [s.id for s in segments], text)
+        material = gather(self.store, events, span, level="video", parts=[s.text for s in segments])
+        self._write(span, "video", [s.id for s in segments], self.summariser.summarise(material))

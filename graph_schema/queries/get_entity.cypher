@@ -1,0 +1,2 @@
+MATCH (n:Entity {id: $id})
+RETURN n.data AS data
