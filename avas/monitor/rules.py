@@ -11,6 +11,7 @@ Rules file (YAML, or JSON with the same shape; a bare list of rules is accepted 
         text_contains: [INTRUDER]          # on-screen text (OCR)
         speech_contains: [help, "call security"]         # what is said (ASR)
         keywords: [forklift]               # anywhere: description, on-screen text or speech
+        signals: ["people >= 2"]           # detector/visual signals of the event, all must hold
         min_similarity: 0.5                # cosine threshold when no condition above is given
         streams: [dock, udp://0.0.0.0:5000]  # stream names or URLs; omitted = every stream
         cooldown_s: 60                     # no second alert for this rule+stream within this
@@ -19,15 +20,22 @@ Matching is case-, space- and punctuation-insensitive (``normalize_name``): OCR 
 spaces, so "CALLSECURITY" on screen matches ``call security``. Within one list any entry may
 match; every list given must match. A rule with no list fires when the embedding similarity
 between its description and any of the event's vectors (description, speech, on-screen text)
-reaches ``min_similarity``. A ``RuleVerifier`` (e.g. an LLM looking at the keyframe) may
+reaches ``min_similarity``.
+
+``signals`` conditions read ``<signal> <op> <number>`` with op one of >=, >, <=, <, ==; every
+condition must hold. Signals: ``people`` and ``faces`` (the most the OpenCV detectors saw at once
+in the event), ``foreground`` (share of frames with foreground, 0-1) and ``motion`` (mean frame
+change, 0-255). An event without the signal (its detector is off) never satisfies it.
+A ``RuleVerifier`` (e.g. an LLM looking at the keyframe) may
 confirm or veto each firing; none runs offline.
 """
 
 from __future__ import annotations
 
 import json
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -41,6 +49,46 @@ from avas.perception.base import Embedder
 from graph_schema import EventRecord, normalize_name
 
 _RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+_CONDITION = re.compile(r"^\s*([A-Za-z_]+)\s*(>=|<=|==|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+}
+# Event signals a rule may test: the detectors' counts and the visual levels (avas.pipeline).
+SIGNALS = ("people", "faces", "foreground", "motion")
+
+
+class SignalCondition(BaseModel):
+    """``people >= 2``: an event signal compared with a number."""
+
+    model_config = ConfigDict(frozen=True)
+
+    signal: str
+    op: str
+    value: float
+
+    @classmethod
+    def parse(cls, text: str) -> SignalCondition:
+        found = _CONDITION.match(text)
+        if not found:
+            raise ValueError(
+                f"{text!r} is not '<signal> <op> <number>' (e.g. 'people >= 2'; "
+                f"ops: {', '.join(_OPS)})"
+            )
+        name, op, number = found.groups()
+        if name.lower() not in SIGNALS:
+            raise ValueError(f"{text!r}: unknown signal {name!r}; known: {', '.join(SIGNALS)}")
+        return cls(signal=name.lower(), op=op, value=float(number))
+
+    def holds(self, signals: dict[str, float]) -> bool:
+        value = signals.get(self.signal)
+        return value is not None and _OPS[self.op](value, self.value)
+
+    def __str__(self) -> str:
+        return f"{self.signal} {self.op} {self.value:g}"
 
 
 class Rule(BaseModel):
@@ -51,6 +99,9 @@ class Rule(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     text_contains: list[str] = Field(default_factory=list)
     speech_contains: list[str] = Field(default_factory=list)
+    signals: list[str] = Field(
+        default_factory=list, description="e.g. 'people >= 2', 'faces >= 1'; all must hold"
+    )
     min_similarity: float = Field(0.5, ge=-1, le=1)
     streams: list[str] | None = None
     cooldown_s: float = Field(60, ge=0)
@@ -70,9 +121,18 @@ class Rule(BaseModel):
                 raise ValueError(f"{value!r} has no letters or digits to match")
         return values
 
+    @field_validator("signals")
+    @classmethod
+    def _conditions(cls, values: list[str]) -> list[str]:
+        return [str(SignalCondition.parse(value)) for value in values]
+
+    @property
+    def conditions(self) -> list[SignalCondition]:
+        return [SignalCondition.parse(value) for value in self.signals]
+
     @property
     def has_conditions(self) -> bool:
-        return bool(self.keywords or self.text_contains or self.speech_contains)
+        return bool(self.keywords or self.text_contains or self.speech_contains or self.signals)
 
     def watches(self, stream: str, uri: str | None = None) -> bool:
         return self.streams is None or stream in self.streams or (uri in self.streams)
@@ -93,7 +153,7 @@ class RulesFile(BaseModel):
         return self
 
 
-MatchKind = Literal["text", "speech", "keyword", "similarity", "verifier"]
+MatchKind = Literal["text", "speech", "keyword", "signal", "similarity", "verifier"]
 
 
 class Match(BaseModel):
@@ -239,6 +299,19 @@ class RuleEvaluator:
                     found = _find(kind, wanted, haystack)
                     ok = ok and bool(found)
                     matches += found
+                for cond in rule.conditions:
+                    if not cond.holds(record.event.signals):
+                        ok = False
+                        break
+                    value = record.event.signals[cond.signal]
+                    matches.append(
+                        Match(
+                            kind="signal",
+                            value=f"{cond.signal}={value:g}",
+                            condition=str(cond),
+                            score=value,
+                        )
+                    )
                 if not ok:
                     continue
                 if similarity is not None:
