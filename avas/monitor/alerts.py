@@ -20,6 +20,7 @@ import httpx
 from pydantic import BaseModel, Field
 
 from avas.monitor.rules import Match, Rule
+from avas.monitor.state import rotate_if_large
 from graph_schema import TimeSpan
 
 log = logging.getLogger(__name__)
@@ -70,17 +71,22 @@ class JsonLinesSink:
 
 
 class FileSink:
-    """Appends JSON lines to a file (created with its folder)."""
+    """Appends JSON lines to a file (created with its folder); past ``max_bytes`` the file is
+    rotated to ``<name>.1`` first, so an unattended log stays bounded."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_bytes: int | None = None) -> None:
         self.path = path
+        self.max_bytes = max_bytes
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
 
     def send(self, alert: Alert) -> None:
         line = alert.model_dump_json() + "\n"
-        with self._lock, self.path.open("a", encoding="utf-8") as fh:
-            fh.write(line)
+        with self._lock:
+            if self.max_bytes is not None:
+                rotate_if_large(self.path, self.max_bytes)
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(line)
 
     def close(self) -> None:
         pass

@@ -6,8 +6,10 @@
 One thread per stream runs ``service.pipeline.run`` over a ``LiveSource`` that reconnects
 forever; each committed event is checked against the rules as it lands in the store. A stream
 whose ingest ends anyway (its first open failed, a worker crashed) is reopened with backoff and
-continues the same stored timeline. The store has no per-event delete yet, so events are kept
-forever (no retention window).
+continues the same stored timeline. With ``keep_events_ms`` set, a housekeeping thread rolls
+each stream's old segments into summaries and deletes their events (``avas.graph.retention``); it
+also rewrites the status file and every alert is appended to the alert log that ``avas serve``
+reads (``avas.monitor.state``).
 """
 
 from __future__ import annotations
@@ -22,47 +24,26 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import TextIO
 from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, Field
 
 from avas.config import MonitorSettings
 from avas.errors import AvasError, InputError
+from avas.graph.retention import prune_video
 from avas.ingest import is_live_uri, open_source
 from avas.ingest.base import AudioChunk, Frame, Gap, MediaSource, RGBImage, SourceInfo
 from avas.ingest.file_source import scaled_size
 from avas.monitor.alerts import Alert, AlertGate, AlertSink, FileSink, JsonLinesSink, WebhookSink
 from avas.monitor.rules import Rule, RuleEvaluator, RuleVerifier, load_rules, rule_from_text
+from avas.monitor.state import ALERT_LOG, StreamState, StreamStatus, remove_status, write_status
 from avas.pipeline import live_video_id, validate_video_id
 from avas.service import Service
 from graph_schema import EventRecord
 
 log = logging.getLogger(__name__)
-
-StreamState = Literal["connecting", "running", "reconnecting", "finished", "stopped"]
-
-
-class StreamStatus(BaseModel):
-    name: str
-    uri: str
-    video_id: str
-    state: StreamState
-    connected: bool
-    last_media_ms: int | None = Field(None, description="end of the last committed event")
-    lag_s: float | None = Field(
-        None, description="last event: from its last frame's arrival to its commit"
-    )
-    events: int
-    events_per_min: float = Field(description="commits per wall-clock minute, last 5 minutes")
-    alerts: int
-    reconnects: int
-    restarts: int = Field(description="times the ingest itself was reopened")
-    dropped_frames: int
-    last_error: str | None
-    gaps: list[Gap] = Field(description="media time lost to disconnections, stored timeline")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +121,7 @@ class _Stream:
     last_media_ms: int | None = None
     lag_s: float | None = None
     last_error: str | None = None
+    pruned_events: int = 0
     gaps_before: list[Gap] = field(default_factory=list)
     commits: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
     started: float = field(default_factory=time.monotonic)
@@ -167,10 +149,16 @@ class Monitor:
         self.evaluator = RuleEvaluator(rules, service.embedder, verifier)
         self.gate = AlertGate(max_gap_ms=self.settings.dedup_gap_ms)
         self.alerts_dir = self.settings.alerts_dir or service.settings.home / "alerts"
+        self.state_dir = self.settings.state_dir or service.settings.home / "monitor"
+        # Every alert also lands in the shared log that `avas serve` reads (GET /alerts).
+        self.sinks.append(
+            FileSink(self.state_dir / ALERT_LOG, max_bytes=self.settings.alert_log_max_bytes)
+        )
         self.alerts: deque[Alert] = deque(maxlen=1000)  # the latest, for callers and tests
         self._streams: list[_Stream] = []
         self._stop = threading.Event()
         self._reporter: threading.Thread | None = None
+        self._keeper: threading.Thread | None = None
 
     @property
     def rules(self) -> list[Rule]:
@@ -213,6 +201,11 @@ class Monitor:
                 target=self._report, name="avas-monitor-status", daemon=True
             )
             self._reporter.start()
+        if self._keeper is None:
+            self._keeper = threading.Thread(
+                target=self._housekeep, name="avas-monitor-keeper", daemon=True
+            )
+            self._keeper.start()
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Block until every stream ended (file replays finish; live streams only on stop)."""
@@ -234,6 +227,9 @@ class Monitor:
             if source is not None:
                 source.close()
         self.wait(timeout_s)
+        if self._keeper is not None:
+            self._keeper.join(timeout_s)
+        remove_status(self.state_dir)  # nobody is watching these streams any more
         for sink in self.sinks:
             sink.close()
 
@@ -443,7 +439,46 @@ class Monitor:
             dropped_frames=dropped,
             last_error=last_error,
             gaps=gaps,
+            pruned_events=stream.pruned_events,
         )
+
+    def apply_retention(self) -> None:
+        """Roll each stream's segments older than ``keep_events_ms`` into summaries and delete
+        their events (the housekeeping thread calls this every ``retention_interval_s``)."""
+        keep_ms = self.settings.keep_events_ms
+        if keep_ms is None:
+            return
+        store = self.pipeline.store
+        for stream in self._streams:
+            if store.get_video(stream.video_id) is None:
+                continue
+            try:
+                report = prune_video(
+                    store,
+                    self.service.embedder,
+                    stream.video_id,
+                    keep_ms=keep_ms,
+                    segment_ms=self.service.settings.segment.summary_segment_ms,
+                    summariser=self.pipeline.summariser,  # the same summaries as the ingest's
+                )
+            except Exception:  # retention failing must not stop the monitoring
+                log.exception("monitor %s: retention failed", stream.name)
+                continue
+            stream.pruned_events += report.events_deleted
+
+    def _housekeep(self) -> None:
+        s = self.settings
+        next_retention = time.monotonic() + s.retention_interval_s
+        while True:
+            try:
+                write_status(self.state_dir, self.status(), interval_s=s.state_interval_s)
+            except OSError as exc:
+                log.warning("monitor: cannot write status under %s: %s", self.state_dir, exc)
+            if time.monotonic() >= next_retention:
+                self.apply_retention()
+                next_retention = time.monotonic() + s.retention_interval_s
+            if self._stop.wait(s.state_interval_s):
+                return
 
     def _report(self) -> None:
         while not self._stop.wait(self.settings.status_interval_s):

@@ -19,7 +19,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from avas.interfaces.api.deps import AppContext, require_token
 from avas.interfaces.api.errors import install_error_handlers
-from avas.interfaces.api.routers import ask, graph, health, ingest, search, videos
+from avas.interfaces.api.routers import (
+    alerts,
+    ask,
+    graph,
+    health,
+    ingest,
+    search,
+    streams,
+    videos,
+)
 from avas.interfaces.api.settings import ApiSettings
 from avas.service import Service
 
@@ -81,7 +90,7 @@ def create_app(service: Service, api: ApiSettings) -> FastAPI:
 
     app.include_router(health.router)
     guarded = [Depends(require_token)]
-    for module in (videos, graph, ingest, ask, search):
+    for module in (videos, graph, ingest, ask, search, streams, alerts):
         app.include_router(module.router, dependencies=guarded)
 
     # The page and its files carry no data; every call they make is guarded like any client's.

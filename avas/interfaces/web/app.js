@@ -302,6 +302,38 @@ async function ask(question) {
   }
 }
 
+// ---------- monitored streams and their alerts (polled: EventSource cannot send a token) ----------
+
+async function loadMonitor() {
+  const [streams, alerts] = await Promise.all([
+    api("/streams").then((r) => r.json()),
+    api("/alerts?limit=20").then((r) => r.json()),
+  ]);
+  $("monitor").hidden = streams.length === 0 && alerts.length === 0;
+  const up = streams.filter((s) => s.connected && !s.stale).length;
+  $("monitor-summary").textContent =
+    `${up}/${streams.length} streams connected, ${alerts.length} recent alerts`;
+  $("streams").replaceChildren(...streams.map((s) => {
+    const li = document.createElement("li");
+    const lag = s.lag_s === null ? "–" : `${s.lag_s.toFixed(1)} s`;
+    li.textContent = `${s.name}: ${s.stale ? "stale" : s.state}${s.connected ? "" : " (disconnected)"}` +
+      ` · lag ${lag} · ${s.events_per_min}/min · ${s.reconnects} reconnects · ${s.gaps.length} gaps` +
+      (s.last_error ? ` · ${s.last_error}` : "");
+    li.classList.toggle("down", !s.connected || s.stale);
+    return li;
+  }));
+  $("alerts").replaceChildren(...alerts.reverse().map((a) => {
+    const li = document.createElement("li");
+    li.textContent = `${fmt(a.span.start_ms)}–${fmt(a.span.end_ms)} ${a.stream}: ${a.rule_description}`;
+    li.title = new Date(a.created_at).toLocaleString();
+    if (state.videos.has(a.video_id) && !state.videos.get(a.video_id).is_live) {
+      li.classList.add("seekable");
+      li.addEventListener("click", () => seekTo(a.video_id, a.span.start_ms));
+    }
+    return li;
+  }));
+}
+
 // ---------- wiring ----------
 
 function init() {
@@ -335,6 +367,9 @@ function init() {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("ask-form").requestSubmit(); }
   });
   loadVideos().catch((e) => setStatus(e.message, true));
+  const monitor = () => loadMonitor().catch(() => { /* no monitor data: the panel stays hidden */ });
+  monitor();
+  setInterval(monitor, 5000);
 }
 
 document.addEventListener("DOMContentLoaded", init);
