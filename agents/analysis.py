@@ -39,6 +39,12 @@ _FOLLOW_UP = re.compile(
     r"\b(?:(after|before) (?:that|this|it)|(?:and )?then\b|what (?:happened|came) (next|before))",
     re.I,
 )
+# "Who interacted with the forklift?", "What did the worker do with the pallet?": entity relations.
+_RELATION = re.compile(
+    r"^\s*(?:who|what|which)\b.*?\b(?:interact(?:s|ed|ing)?\s+with|relate[sd]?\s+to"
+    r"|do(?:es)?\s+with|did\s+with|(?:was|were|is|are)\s+(?:near|with))\s+(.+)",
+    re.I,
+)
 _COUNT = re.compile(r"\bhow (?:many|often)\b", re.I)
 _SUMMARY = re.compile(r"\b(summar\w*|overview|what is (?:this|the) video about)\b", re.I)
 
@@ -87,6 +93,8 @@ def analyse(question: str, previous: Answer | None = None) -> QuestionAnalysis:
         intent, anchor = "after", _phrase(m.group(1))
     elif m := _BEFORE.search(q):
         intent, anchor = "before", _phrase(m.group(1))
+    elif m := _RELATION.search(q):
+        intent, anchor = "relations", _phrase(m.group(1))
     elif _SUMMARY.search(q):
         intent = "summary"
     elif re.match(r"^\s*(when|at what time|what time)\b", q, re.I):
@@ -98,7 +106,7 @@ def analyse(question: str, previous: Answer | None = None) -> QuestionAnalysis:
         # "How many times did the red truck appear?" -> the words between the verb and the end.
         tail = re.sub(r"^.*?\bhow (?:many|often)\b(?:\s+times)?", "", q, flags=re.I)
         anchor = " ".join(w for w in content_words(tail) if w not in _HINT_WORDS) or None
-    source = anchor if anchor and intent in ("after", "before", "count") else q
+    source = anchor if anchor and intent in ("after", "before", "count", "relations") else q
     keywords = [w for w in content_words(source) if w not in _HINT_WORDS]
     return QuestionAnalysis(
         intent=intent, modality=modality, anchor=anchor, keywords=keywords, window=window

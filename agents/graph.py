@@ -1,4 +1,4 @@
-"""Build the LangGraph agent: analyse -> retrieve -> (broaden -> retrieve) -> answer.
+"""Build the LangGraph agent: analyse -> retrieve -> (broaden -> retrieve | look) -> answer.
 
 agent = build_agent(tools)
 answer = ask(agent, "When did 'LOADING DOCK B' appear?", video_id="demo")
@@ -20,18 +20,22 @@ from avas.service import Service
 MAX_QUESTION_CHARS = 2_000
 
 
-def build_agent(tools: Toolkit, *, min_dense: float = 0.45) -> Any:
+def build_agent(tools: Toolkit, *, min_dense: float = 0.45, verify: bool = False) -> Any:
     """A compiled LangGraph graph over ``AgentState`` (the offline, deterministic policy)."""
-    nodes = make_nodes(tools, min_dense=min_dense)
+    nodes = make_nodes(tools, min_dense=min_dense, verify=verify)
+    can_look = tools.looker is not None
     graph = StateGraph(AgentState)
     for name, fn in nodes.items():
         graph.add_node(name, fn)
     graph.add_edge(START, "analyse")
     graph.add_edge("analyse", "retrieve")
     graph.add_conditional_edges(
-        "retrieve", route_after_retrieve, {"broaden": "broaden", "answer": "answer"}
+        "retrieve",
+        lambda s: route_after_retrieve(s, can_look=can_look),
+        {"broaden": "broaden", "look": "look", "answer": "answer"},
     )
     graph.add_edge("broaden", "retrieve")
+    graph.add_edge("look", "answer")
     graph.add_edge("answer", END)
     return graph.compile()
 
@@ -41,11 +45,26 @@ def agent_for(service: Service) -> Any:
     from avas.retrieval.hybrid import HybridRetriever
 
     cfg = service.settings.agent
+    looker = None
+    if cfg.look_again:
+        from agents.look import SpanLooker
+
+        # Lambdas: the OCR, speech and VLM components load only when the agent looks again.
+        looker = SpanLooker(
+            service.store,
+            reader=lambda: service.text_reader,
+            asr=lambda: service.speech_recognizer,
+            captioner=lambda: service.captioner,
+            max_side_px=service.settings.ingest.max_side_px,
+        )
     tools = Toolkit(
-        service.store, HybridRetriever(service.store, service.embedder), top_k=cfg.top_k
+        service.store,
+        HybridRetriever(service.store, service.embedder),
+        top_k=cfg.top_k,
+        looker=looker,
     )
     if cfg.policy == "offline":
-        return build_agent(tools, min_dense=cfg.min_dense_score)
+        return build_agent(tools, min_dense=cfg.min_dense_score, verify=cfg.verify)
     if not cfg.llm_url:
         raise DependencyError(
             "AVAS_AGENT__POLICY=llm needs AVAS_AGENT__LLM_URL (an OpenAI-compatible server)"
@@ -63,7 +82,7 @@ def agent_for(service: Service) -> Any:
     budget = Budget(
         max_rounds=cfg.max_rounds, max_tokens=cfg.max_tokens, max_seconds=cfg.max_seconds
     )
-    return build_llm_agent(tools, chat, budget=budget)
+    return build_llm_agent(tools, chat, budget=budget, verify=cfg.verify)
 
 
 def _initial(question: str, video_id: str | None, history: list[Answer] | None) -> AgentState:

@@ -37,7 +37,9 @@ class Budget(BaseModel):
 class ToolCall(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    tool: Literal["search", "following", "preceding", "timeline", "summaries"]
+    tool: Literal[
+        "search", "following", "preceding", "timeline", "summaries", "entities", "look_again"
+    ]
     query: str | None = None
     modality: Modality | None = None
     node_id: str | None = None
@@ -86,6 +88,16 @@ CALL_SCHEMA: dict[str, Any] = {
 }
 
 
+# Bounded lists: a grammar-constrained small model (llama.cpp) otherwise may list until it runs
+# out of tokens, and the JSON is cut off. maxItems is honoured by vLLM's and llama.cpp's grammars.
+MAX_LISTED = 4
+MAX_CITED = 8
+
+
+def _array(items: dict[str, Any], most: int = MAX_LISTED) -> dict[str, Any]:
+    return {"type": "array", "items": items, "maxItems": most}
+
+
 def _object(required: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
@@ -97,20 +109,47 @@ def _object(required: dict[str, Any]) -> dict[str, Any]:
 
 PLAN_SCHEMA = _object(
     {
-        "sub_questions": {"type": "array", "items": {"type": "string"}},
-        "calls": {"type": "array", "items": CALL_SCHEMA},
+        "sub_questions": _array({"type": "string"}),
+        "calls": _array(CALL_SCHEMA),
     }
 )
-REFLECT_SCHEMA = _object(
-    {"enough": {"type": "boolean"}, "calls": {"type": "array", "items": CALL_SCHEMA}}
-)
+REFLECT_SCHEMA = _object({"enough": {"type": "boolean"}, "calls": _array(CALL_SCHEMA)})
 ANSWER_SCHEMA = _object(
     {
         "found": {"type": "boolean"},
         "answer": {"type": "string"},
-        "citations": {"type": "array", "items": {"type": "integer"}},
+        "citations": _array({"type": "integer"}, MAX_CITED),
     }
 )
+VERIFY_SCHEMA = _object(
+    {
+        "claims": {
+            "type": "array",
+            "maxItems": MAX_CITED,
+            "items": _object(
+                {
+                    "claim": {"type": "string"},
+                    "evidence": _array({"type": "integer"}, MAX_CITED),
+                    "supported": {"type": "boolean"},
+                }
+            ),
+        }
+    }
+)
+
+
+class Claim(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    claim: str
+    evidence: list[int] = Field(default_factory=list)
+    supported: bool
+
+
+class Verdict(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    claims: list[Claim] = Field(default_factory=list)
 
 
 class _Run:
@@ -132,7 +171,10 @@ def _evidence_block(evidence: list[Evidence]) -> str:
     )
 
 
-def build_llm_agent(tools: Toolkit, chat: JSONChatClient, *, budget: Budget | None = None) -> Any:
+def build_llm_agent(
+    tools: Toolkit, chat: JSONChatClient, *, budget: Budget | None = None, verify: bool = False
+) -> Any:
+    """``verify``: one more model turn checks each claim of the answer against its evidence."""
     budget = budget or Budget()
     runs: dict[int, _Run] = {}
 
@@ -147,9 +189,10 @@ def build_llm_agent(tools: Toolkit, chat: JSONChatClient, *, budget: Budget | No
                 notes.append(f"skip repeated {call.tool}")
                 continue
             run.calls.add(key)
-            found = _execute(tools, call, state.get("video_id"))
-            known = {e.node_id for e in run.evidence}
-            new = [e for e in found if e.node_id not in known]
+            found = _execute(tools, call, state.get("video_id"), state["question"])
+            # By node and text: a look again yields new observations of an event already known.
+            known = {(e.node_id, e.text) for e in run.evidence}
+            new = [e for e in found if (e.node_id, e.text) not in known]
             run.evidence += new
             notes.append(f"{call.tool}({call.query or call.node_id or ''}): {len(new)} new")
         return notes
@@ -221,6 +264,26 @@ def build_llm_agent(tools: Toolkit, chat: JSONChatClient, *, budget: Budget | No
             "broadened": False,
         }
 
+    def verify_turn(
+        state: AgentState, run: _Run, text: str, cited: list[Evidence]
+    ) -> tuple[str, list[Evidence], str]:
+        """The supported claims, the evidence they cite, and a step line."""
+        verdict = chat.complete(
+            messages("verify", state, run, extra=f"\n\nAnswer to check:\n{text}"),
+            schema=VERIFY_SCHEMA,
+            name="verify",
+            validate=Verdict.model_validate,
+        )
+        if not verdict.claims:  # the model split nothing out: nothing to drop
+            return text, cited, "verify: no claims returned; answer kept"
+        kept = [c for c in verdict.claims if c.supported and c.evidence]
+        numbers = [i for c in kept for i in c.evidence if 1 <= i <= len(run.evidence)]
+        backed = [run.evidence[i - 1] for i in dict.fromkeys(numbers)]
+        note = f"verify: {len(kept)} of {len(verdict.claims)} claims supported"
+        if not backed:
+            return NOT_FOUND, [], note
+        return " ".join(c.claim.strip() for c in kept), backed, note
+
     def answer_node(state: AgentState) -> AgentState:
         run = runs.pop(id(state.get("question")), _Run())
         reply = chat.complete(
@@ -235,9 +298,15 @@ def build_llm_agent(tools: Toolkit, chat: JSONChatClient, *, budget: Budget | No
             if 1 <= i <= len(run.evidence)
         ]
         found = reply.found and bool(cited)
+        text = reply.answer
+        notes = []
+        if found and verify:
+            text, cited, note = verify_turn(state, run, reply.answer, cited)
+            found = bool(cited)
+            notes.append(note)
         answer = Answer(
             question=state["question"],
-            text=reply.answer if found else NOT_FOUND,
+            text=text if found else NOT_FOUND,
             found=found,
             citations=[
                 Citation(
@@ -251,6 +320,7 @@ def build_llm_agent(tools: Toolkit, chat: JSONChatClient, *, budget: Budget | No
             models=[f"openai-compatible/{chat.model}", *tools.models()],
             steps=[
                 *state.get("steps", []),
+                *notes,
                 f"answer: {len(cited)} citations, tokens {chat.tokens_used - run.tokens_at_start}",
             ],
         )
@@ -272,7 +342,7 @@ def build_llm_agent(tools: Toolkit, chat: JSONChatClient, *, budget: Budget | No
     return graph.compile()
 
 
-def _execute(tools: Toolkit, call: ToolCall, video_id: str | None) -> list[Evidence]:
+def _execute(tools: Toolkit, call: ToolCall, video_id: str | None, question: str) -> list[Evidence]:
     window = None
     if call.start_ms is not None or call.end_ms is not None:
         start = max(0, call.start_ms or 0)
@@ -292,6 +362,18 @@ def _execute(tools: Toolkit, call: ToolCall, video_id: str | None) -> list[Evide
             found = tools.timeline(modality=call.modality or "any", video_id=video_id, limit=10)
         elif call.tool == "summaries":
             found = tools.summaries(video_id=video_id, window=window)
+        elif call.tool == "entities" and call.query:
+            found = []
+            for entity in tools.entities(call.query, k=3):
+                rels = [tools.relation_evidence(r) for r in tools.relations(entity.id)]
+                found += [e for e in rels if e is not None]
+                found += tools.entity_events(entity.id, video_id=video_id)
+            if video_id is not None:
+                found = [e for e in found if e.video_id == video_id]
+        elif call.tool == "look_again" and call.node_id:
+            hit = tools.evidence(call.node_id)
+            span = tools.event_of(call.node_id).span
+            found = tools.look_again(hit.video_id, span, question=question)
         else:
             return []
     except AvasError:  # a bad node id from the model is its mistake, not the user's

@@ -1,4 +1,4 @@
-"""Nodes of the offline policy: analyse -> retrieve (-> broaden) -> answer.
+"""Nodes of the offline policy: analyse -> retrieve (-> broaden | -> look) -> answer (-> verify).
 
 Each node is a small function of the state that returns the keys it changes. The answer is
 extractive: every sentence it says comes from a stored observation and cites that span.
@@ -11,6 +11,8 @@ from typing import Protocol
 from agents.analysis import analyse
 from agents.state import NOT_FOUND, AgentState, Answer, Citation, QuestionAnalysis
 from agents.tools import Toolkit
+from agents.verify import verify_extractive
+from avas.errors import AvasError
 from avas.retrieval.hybrid import Evidence, word_coverage
 from graph_schema import Event, NodeKind, fmt_span, normalize_name
 
@@ -36,7 +38,23 @@ def _cite(e: Evidence) -> Citation:
     return Citation(video_id=e.video_id, span=e.span, kind=e.kind, text=e.text, node_id=e.node_id)
 
 
-def make_nodes(tools: Toolkit, *, min_dense: float) -> dict[str, Node]:
+def _relation_evidence(
+    tools: Toolkit, analysis: QuestionAnalysis, video_id: str | None
+) -> list[Evidence]:
+    """Relations of the entities the question names (else the events involving them)."""
+    name = " ".join(analysis.keywords) or analysis.anchor or ""
+    found: dict[tuple[str, str], Evidence] = {}
+    for entity in tools.entities(name, k=3):
+        items = [tools.relation_evidence(r) for r in tools.relations(entity.id, video_id=video_id)]
+        if not any(items):
+            items = list(tools.entity_events(entity.id, video_id=video_id))
+        for e in items:
+            if e is not None:
+                found.setdefault((e.node_id, e.text), e)
+    return sorted(found.values(), key=lambda e: (e.video_id, e.span.start_ms, e.text))
+
+
+def make_nodes(tools: Toolkit, *, min_dense: float, verify: bool = False) -> dict[str, Node]:
     def analyse_node(state: AgentState) -> AgentState:
         history = state.get("history") or []
         analysis = analyse(state["question"], history[-1] if history else None)
@@ -79,6 +97,14 @@ def make_nodes(tools: Toolkit, *, min_dense: float) -> dict[str, Node]:
             if summaries:
                 steps.append(f"summaries: {len(summaries)}")
                 return {"evidence": summaries, "steps": steps}
+        if analysis.intent == "relations":
+            related = _relation_evidence(tools, analysis, state.get("video_id"))
+            if related:
+                steps.append(f"entities({analysis.anchor!r}): {len(related)} relations or events")
+                return {"evidence": related, "steps": steps}
+            # No such entity: answer from what was seen and said instead.
+            analysis = analysis.model_copy(update={"intent": "what"})
+            steps.append(f"entities({analysis.anchor!r}): none; searching instead")
         ordered = analysis.intent in ("after", "before", "count")
         # An order/count question first finds its anchor wherever it was seen or heard.
         modality = "any" if ordered or state.get("broadened") else analysis.modality
@@ -109,7 +135,33 @@ def make_nodes(tools: Toolkit, *, min_dense: float) -> dict[str, Node]:
         steps.append(
             f"search({query!r}, modality={modality}): {len(found)} hits, {len(evidence)} usable"
         )
-        return {"evidence": evidence, "steps": steps}
+        return {"analysis": analysis, "evidence": evidence, "steps": steps}
+
+    def look_node(state: AgentState) -> AgentState:
+        """Thin evidence: look again, densely, at the best hit's event; keep what covers more."""
+        analysis = state["analysis"]
+        evidence = state.get("evidence", [])
+        best = evidence[0]
+        steps = list(state.get("steps", []))
+        try:
+            span = tools.event_of(best.node_id).span
+            seen = tools.look_again(best.video_id, span, question=state["question"])
+        except AvasError as exc:  # the file moved or is gone: answer from what is stored
+            steps.append(f"look again: {exc}")
+            return {"looked": True, "steps": steps}
+        seen = [
+            e.model_copy(update={"coverage": word_coverage(analysis.keywords, e.text)})
+            for e in seen
+        ]
+        better = sorted(
+            (e for e in seen if e.coverage > best.coverage),
+            key=lambda e: (-e.coverage, e.span.start_ms),
+        )
+        steps.append(
+            f"look again at {fmt_span(span)}: {len(seen)} observations, "
+            f"{len(better)} cover more of the question"
+        )
+        return {"looked": True, "evidence": better + evidence, "steps": steps}
 
     def broaden_node(state: AgentState) -> AgentState:
         return {
@@ -127,6 +179,8 @@ def make_nodes(tools: Toolkit, *, min_dense: float) -> dict[str, Node]:
             text, citations = _order_answer(tools, analysis, evidence[0])
         elif analysis.intent == "count":
             text, citations = _count_answer(analysis, evidence)
+        elif analysis.intent == "relations":
+            text, citations = _relations_answer(evidence)
         elif evidence[0].kind is NodeKind.SUMMARY:
             text = " ".join(e.text for e in evidence)
             citations = [_cite(e) for e in evidence]
@@ -143,22 +197,45 @@ def make_nodes(tools: Toolkit, *, min_dense: float) -> dict[str, Node]:
             models=tools.models(),
             steps=state.get("steps", []),
         )
+        if verify:
+            answer = verify_extractive(answer)
         return {"answer": answer}
 
     return {
         "analyse": analyse_node,
         "retrieve": retrieve_node,
         "broaden": broaden_node,
+        "look": look_node,
         "answer": answer_node,
     }
 
 
-def route_after_retrieve(state: AgentState) -> str:
-    """Reflect: with no usable evidence, widen the search once before giving up."""
+def route_after_retrieve(state: AgentState, *, can_look: bool = False) -> str:
+    """Reflect: with no usable evidence, widen the search once before giving up; with thin
+    evidence (the best hit lacks some of the question's words), look again at its span once."""
     analysis = state["analysis"]
-    if not state.get("evidence") and not state.get("broadened") and analysis.modality != "any":
+    evidence = state.get("evidence", [])
+    if not evidence and not state.get("broadened") and analysis.modality != "any":
         return "broaden"
+    if (
+        can_look
+        and evidence
+        and not state.get("looked")
+        and analysis.intent in ("what", "when")
+        and analysis.keywords
+        and analysis.anchor_node is None
+        and evidence[0].kind in (NodeKind.SPEECH, NodeKind.TEXT, NodeKind.EVENT)
+        and evidence[0].coverage < 1.0
+    ):
+        return "look"
     return "answer"
+
+
+def _relations_answer(evidence: list[Evidence]) -> tuple[str, list[Citation]]:
+    lines = [f"{fmt_span(e.span)} {e.text}" for e in evidence[: OVERVIEW_ITEMS * 2]]
+    return "In time order: " + "; ".join(lines) + ".", [
+        _cite(e) for e in evidence[: OVERVIEW_ITEMS * 2]
+    ]
 
 
 def _direct_answer(

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from avas.retrieval.hybrid import Evidence
 from graph_schema import NodeKind, TimeSpan, fmt_span
 
-Intent = Literal["what", "when", "after", "before", "count", "summary"]
+Intent = Literal["what", "when", "after", "before", "count", "summary", "relations"]
 Modality = Literal["speech", "text", "any"]
 
 NOT_FOUND = "Not found in the video."
@@ -77,5 +77,6 @@ class AgentState(TypedDict, total=False):
     analysis: QuestionAnalysis
     evidence: list[Evidence]
     broadened: bool
+    looked: bool
     answer: Answer
     steps: list[str]

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agents.state import Modality
-from avas.graph.base import EventDetails, EventGraphStore
+from avas.graph.base import EventDetails, EventGraphStore, Relation
 from avas.retrieval.hybrid import Evidence, HybridRetriever
-from graph_schema import Event, NodeKind, TimeSpan, normalize_name
+from graph_schema import Entity, Event, NodeKind, TimeSpan, normalize_name
+
+if TYPE_CHECKING:
+    from agents.look import SpanLooker
 
 KINDS: dict[Modality, tuple[NodeKind, ...]] = {
     "speech": (NodeKind.SPEECH,),
@@ -26,6 +30,7 @@ class Toolkit:
     store: EventGraphStore
     retriever: HybridRetriever
     top_k: int = 8
+    looker: SpanLooker | None = None  # "look again"; None: no denser look (e.g. no media)
 
     def search(
         self,
@@ -118,6 +123,52 @@ class Toolkit:
                         )
                     )
         return found
+
+    def entities(self, name: str, *, k: int = 5) -> list[Entity]:
+        """Entities whose name matches ``name`` (normalised; whole name, then shared words)."""
+        return self.store.find_entities(name, k=k)
+
+    def entity_events(self, entity_id: str, *, video_id: str | None = None) -> list[Evidence]:
+        """The events that involve an entity, as evidence (the event's description)."""
+        return [
+            Evidence(
+                node_id=e.id,
+                kind=NodeKind.EVENT,
+                video_id=e.video_id,
+                span=e.span,
+                text=e.description,
+                fused=0,
+                coverage=1.0,
+            )
+            for e in self.store.entity_events(entity_id)
+            if video_id is None or e.video_id == video_id
+        ]
+
+    def relations(self, entity_id: str, *, video_id: str | None = None) -> list[Relation]:
+        return [
+            r for r in self.store.relations(entity_id) if video_id is None or r.video_id == video_id
+        ]
+
+    @staticmethod
+    def relation_evidence(r: Relation) -> Evidence | None:
+        """A relation as evidence citing the event where it holds (None if that event is gone)."""
+        if r.span is None:
+            return None
+        return Evidence(
+            node_id=r.event_id,
+            kind=NodeKind.EVENT,
+            video_id=r.video_id,
+            span=r.span,
+            text=f"{r.subject.name} {r.predicate} {r.object.name}",
+            fused=0,
+            coverage=1.0,
+        )
+
+    def look_again(self, video_id: str, span: TimeSpan, *, question: str) -> list[Evidence]:
+        """Denser OCR/speech (or a VLM caption, when configured) of one span; not stored."""
+        if self.looker is None:
+            return []
+        return self.looker.look(video_id, span, question=question)
 
     def models(self) -> list[str]:
         return [self.retriever.embedder.model_id]

@@ -4,7 +4,8 @@
     plan = chat.complete(messages, schema=PLAN_SCHEMA, name="plan", validate=Plan.model_validate)
 
 vLLM and hosted APIs take ``response_format={"type": "json_schema", ...}``; llama.cpp's server
-refuses that and takes ``{"type": "json_object", "schema": ...}``: ``response_format`` picks.
+refuses that (HTTP 500) and takes ``{"type": "json_object", "schema": ...}``: ``response_format``
+picks, and ``"auto"`` tries json_schema first and settles on json_object when only that works.
 Retries with exponential backoff on transport errors, 429 and 5xx; one retry for an answer that
 is not valid JSON for the schema; other 4xx fail at once with the server's message.
 """
@@ -25,7 +26,7 @@ from avas.errors import DependencyError
 
 log = logging.getLogger(__name__)
 
-ResponseFormat = Literal["json_schema", "json_object"]
+ResponseFormat = Literal["auto", "json_schema", "json_object"]
 T = TypeVar("T")
 
 _FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
@@ -53,9 +54,9 @@ class JSONChatClient:
     ) -> None:
         if retries < 0 or timeout_s <= 0:
             raise ValueError("need retries >= 0 and timeout_s > 0")
-        if response_format not in ("json_schema", "json_object"):
+        if response_format not in ("auto", "json_schema", "json_object"):
             raise ValueError(
-                f"response_format must be json_schema or json_object, not {response_format!r}"
+                f"response_format must be auto, json_schema or json_object, not {response_format!r}"
             )
         # Accept both "http://host:8000" and the OpenAI-SDK style "http://host:8000/v1".
         root = base_url.rstrip("/").removesuffix("/v1")
@@ -66,6 +67,11 @@ class JSONChatClient:
         self.backoff_s = backoff_s
         self.max_tokens = max_tokens
         self.response_format = response_format
+        # The form requests use now; "auto" starts with json_schema and may settle on json_object.
+        self.form: Literal["json_schema", "json_object"] = (
+            "json_object" if response_format == "json_object" else "json_schema"
+        )
+        self._probing = response_format == "auto"
         self.tokens_used = 0
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(timeout=timeout_s, headers=headers)
@@ -76,7 +82,7 @@ class JSONChatClient:
     def body(
         self, messages: list[dict[str, Any]], *, schema: dict[str, Any], name: str
     ) -> dict[str, Any]:
-        if self.response_format == "json_schema":  # OpenAI / vLLM form
+        if self.form == "json_schema":  # OpenAI / vLLM form
             fmt: dict[str, Any] = {
                 "type": "json_schema",
                 "json_schema": {"name": name, "schema": schema, "strict": True},
@@ -99,7 +105,6 @@ class JSONChatClient:
         name: str,
         validate: Callable[[Any], T],
     ) -> T:
-        body = self.body(messages, schema=schema, name=name)
         attempts = 1 + self.retries
         last = "no attempt made"
         bad_outputs = 0
@@ -112,7 +117,7 @@ class JSONChatClient:
                 )  # fmt: skip
                 time.sleep(delay)
             try:
-                resp = self._client.post(self.url, json=body)
+                resp = self._post(messages, schema=schema, name=name)
             except httpx.TransportError as e:  # connect errors, timeouts, dropped connections
                 last = f"{type(e).__name__}: {e}"
                 continue
@@ -136,6 +141,27 @@ class JSONChatClient:
         raise DependencyError(
             f"{self.what} server {self.url} failed after {attempts} attempt(s); last error: {last}"
         )
+
+    def _post(
+        self, messages: list[dict[str, Any]], *, schema: dict[str, Any], name: str
+    ) -> httpx.Response:
+        resp = self._client.post(self.url, json=self.body(messages, schema=schema, name=name))
+        if self._probing and resp.status_code in (400, 422, 500):
+            # "auto": the server may only know llama.cpp's form. Try it once; keep it only if
+            # the server takes it, else report the first error as it was.
+            self.form = "json_object"
+            retry = self._client.post(self.url, json=self.body(messages, schema=schema, name=name))
+            if retry.status_code >= 400:
+                self.form = "json_schema"
+                return resp
+            log.info(
+                "%s server %s refused json_schema (HTTP %d); using json_object with a schema",
+                self.what, self.url, resp.status_code,
+            )  # fmt: skip
+            resp = retry
+        if resp.status_code < 400:
+            self._probing = False  # the form that worked stays
+        return resp
 
     def _parse(self, resp: httpx.Response, validate: Callable[[Any], T]) -> T:
         try:

@@ -42,7 +42,7 @@ def _problem(body: dict[str, Any]) -> str | None:
         return "messages must be [system, user]"
     if fmt.get("type") != "json_schema" or schema.get("additionalProperties") is not False:
         return "response_format must carry a strict json_schema"
-    if fmt["json_schema"].get("name") not in ("plan", "reflect", "answer"):
+    if fmt["json_schema"].get("name") not in ("plan", "reflect", "answer", "verify"):
         return "unknown schema name"
     return None
 
@@ -88,10 +88,12 @@ def server() -> Iterator[tuple[str, Script]]:
     httpd.shutdown()
 
 
-def _agent(service: Service, url: str, budget: Budget | None = None) -> Any:
+def _agent(
+    service: Service, url: str, budget: Budget | None = None, *, verify: bool = False
+) -> Any:
     tools = Toolkit(service.store, HybridRetriever(service.store, service.embedder))
     chat = JSONChatClient(url, "planner-test", what="agent", retries=1, backoff_s=0.01)
-    return build_llm_agent(tools, chat, budget=budget)
+    return build_llm_agent(tools, chat, budget=budget, verify=verify)
 
 
 def _call(tool: str, query: str | None = None, modality: str | None = None) -> dict[str, Any]:
@@ -167,3 +169,76 @@ def test_model_that_cannot_follow_the_schema_fails_loudly(
     with pytest.raises(DependencyError, match="invalid JSON"):
         ask(_agent(service, url), "What did the speaker say?", video_id="short")
     assert len(script.seen) == 2  # one retry for bad output, then the error
+
+
+def test_verify_drops_unsupported_claims(
+    service: Service, ingested: IngestReport, sample: SampleManifest, server: tuple[str, Script]
+) -> None:
+    url, script = server
+    script.replies = {
+        "plan": [{"sub_questions": [], "calls": [_call("search", "budget", "speech")]}],
+        "reflect": [{"enough": True, "calls": []}],
+        "answer": [
+            {
+                "found": True,
+                "answer": "The budget is four million dollars. It was approved by the board.",
+                "citations": [1],
+            }
+        ],
+        "verify": [
+            {
+                "claims": [
+                    {"claim": "The budget is four million dollars.", "evidence": [1],
+                     "supported": True},
+                    {"claim": "It was approved by the board.", "evidence": [], "supported": False},
+                ]
+            }
+        ],
+    }  # fmt: skip
+    answer = ask(
+        _agent(service, url, verify=True),
+        "What did the speaker say about the budget?",
+        video_id="short",
+    )
+    assert [s["name"] for s in script.seen] == ["plan", "reflect", "answer", "verify"]
+    # The verify turn saw the answer to check and the numbered evidence.
+    prompt = script.seen[-1]["body"]["messages"][1]["content"]
+    assert "approved by the board" in prompt and "E1 [" in prompt
+    assert answer.found and answer.text == "The budget is four million dollars."
+    (fact,) = [f for f in sample.speech() if "budget" in f.text]
+    assert answer.citations and answer.citations[0].span.overlaps(fact.span)
+    assert "verify: 1 of 2 claims supported" in answer.steps
+
+
+def test_verify_with_no_supported_claim_is_not_found(
+    service: Service, ingested: IngestReport, server: tuple[str, Script]
+) -> None:
+    url, script = server
+    script.replies = {
+        "plan": [{"sub_questions": [], "calls": [_call("search", "harbor", "text")]}],
+        "reflect": [{"enough": True, "calls": []}],
+        "answer": [{"found": True, "answer": "The bridge is red.", "citations": [1]}],
+        "verify": [{"claims": [{"claim": "The bridge is red.", "evidence": [1],
+                                "supported": False}]}],
+    }  # fmt: skip
+    answer = ask(_agent(service, url, verify=True), "What colour is the bridge?", video_id="short")
+    assert not answer.found and answer.text == NOT_FOUND and answer.citations == []
+
+
+def test_entities_and_look_again_tools(
+    service: Service, ingested: IngestReport, sample: SampleManifest, server: tuple[str, Script]
+) -> None:
+    url, script = server
+    (sign,) = [f for f in sample.texts() if f.text == "HARBOR BRIDGE"]
+    script.replies = {
+        # The sample's on-screen names are text entities: "HARBOR BRIDGE" is one.
+        "plan": [{"sub_questions": [], "calls": [_call("entities", "harbor bridge")]}],
+        "reflect": [{"enough": True, "calls": []}],
+        "answer": [{"found": True, "answer": "HARBOR BRIDGE is shown.", "citations": [1]}],
+    }
+    answer = ask(_agent(service, url), "Where does the harbor bridge appear?", video_id="short")
+    assert answer.found and answer.citations[0].span.overlaps(sign.span)
+    assert any(s.startswith("act: entities(harbor bridge): ") and not s.endswith(": 0 new")
+               for s in answer.steps)  # fmt: skip
+    answer_prompt = script.seen[-1]["body"]["messages"][1]["content"]
+    assert "E1 [" in answer_prompt

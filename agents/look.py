@@ -1,0 +1,156 @@
+""" "Look again" at a span: denser perception of one stretch of a video, for thin evidence.
+
+    looker = SpanLooker(store, reader=lambda: service.text_reader,
+                        asr=lambda: service.speech_recognizer, captioner=lambda: None)
+    looker.look("talk", TimeSpan(start_ms=60_000, end_ms=75_000), question="What was the code?")
+
+Ingest samples a frame a second; a text flashed for half a second, or a word the event's speech
+lost, can slip through. This re-decodes the span from the video file at ``fps`` frames a second,
+reads the frames that changed, transcribes the span's audio, and (with a VLM configured)
+captions the span's frames with the question as context. The observations are returned, not
+stored: a question never changes the store. Each is tied to the stored event it falls in, so a
+citation of it still points at a stored node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from avas.errors import InputError, NotFoundError
+from avas.graph.base import EventGraphStore
+from avas.ingest.base import AUDIO_RATE, RGBImage
+from avas.perception.base import SpeechRecognizer, TextReader
+from avas.perception.captioner_base import Captioner, describe_caption
+from avas.retrieval.hybrid import Evidence
+from graph_schema import NodeKind, TimeSpan, normalize_name
+
+# A frame is read again only when it differs from the last frame read by this much (mean
+# absolute difference of 0-255 pixels): still frames cost nothing, a new overlay is read.
+CHANGED = 4.0
+MAX_SPAN_MS = 120_000  # looking again is for a moment, not a whole video
+MAX_CAPTION_FRAMES = 4
+
+
+class SpanLooker:
+    def __init__(
+        self,
+        store: EventGraphStore,
+        *,
+        reader: Callable[[], TextReader | None],
+        asr: Callable[[], SpeechRecognizer | None],
+        captioner: Callable[[], Captioner | None] = lambda: None,
+        fps: float = 4.0,
+        max_side_px: int = 640,
+    ) -> None:
+        # The components come as callables so an agent that never looks again loads no model.
+        self.store = store
+        self.reader = reader
+        self.asr = asr
+        self.captioner = captioner
+        self.fps = fps
+        self.max_side_px = max_side_px
+
+    def look(self, video_id: str, span: TimeSpan, *, question: str = "") -> list[Evidence]:
+        """What a denser look at ``span`` sees and hears, in time order (deduplicated)."""
+        video = self.store.get_video(video_id)
+        if video is None:
+            raise NotFoundError(f"no video {video_id!r} in the store")
+        if video.is_live or not Path(video.path).is_file():
+            raise InputError(f"cannot look again at {video_id!r}: {video.path} is not a file")
+        span = TimeSpan(
+            start_ms=span.start_ms, end_ms=min(span.end_ms, span.start_ms + MAX_SPAN_MS)
+        )
+        from avas.ingest.file_source import FileSource
+        from avas.ingest.probe import probe_video
+
+        source = FileSource(
+            probe_video(Path(video.path)), sample_fps=self.fps, max_side_px=self.max_side_px
+        )
+        try:
+            frames: list[tuple[int, RGBImage]] = []
+            for frame in source.frames(span.start_ms):
+                if frame.ts_ms >= span.end_ms:
+                    break
+                frames.append((frame.ts_ms, frame.rgb))
+            samples = [c.samples for c in source.audio(span.start_ms) if c.start_ms < span.end_ms]
+        finally:
+            source.close()
+        found = self._texts(video_id, frames, span)
+        found += self._speech(video_id, samples, span)
+        found += self._caption(video_id, frames, span, question)
+        return sorted(found, key=lambda e: (e.span.start_ms, e.kind.value, e.text))
+
+    def _evidence(self, video_id: str, kind: NodeKind, span: TimeSpan, text: str) -> Evidence:
+        # Cite the stored event the observation falls in: the span is new, the node is not.
+        events = self.store.events_in_span(video_id, TimeSpan(start_ms=span.start_ms,
+                                                               end_ms=span.start_ms))  # fmt: skip
+        node = events[0].id if events else f"{video_id}/look/{span.start_ms}-{span.end_ms}"
+        return Evidence(
+            node_id=node, kind=kind, video_id=video_id, span=span, text=text, fused=0, coverage=0
+        )
+
+    def _texts(
+        self, video_id: str, frames: list[tuple[int, RGBImage]], span: TimeSpan
+    ) -> list[Evidence]:
+        reader = self.reader()
+        if reader is None or not frames:
+            return []
+        stride = max(1, round(1000 / self.fps))
+        seen: dict[str, tuple[str, int, int]] = {}  # key -> (text, first ms, last ms)
+        last: RGBImage | None = None
+        lines: list[str] = []
+        for ts, rgb in frames:
+            diff = (
+                float(np.mean(np.abs(rgb.astype(np.int16) - last.astype(np.int16))))
+                if last is not None
+                else CHANGED
+            )
+            if diff >= CHANGED:
+                lines = [line.text for line in reader.read(rgb)]
+                last = rgb
+            for text in lines:
+                key = normalize_name(text)
+                if not key:
+                    continue
+                first = seen[key][1] if key in seen else ts
+                seen[key] = (text, first, ts)
+        return [
+            self._evidence(
+                video_id,
+                NodeKind.TEXT,
+                TimeSpan(start_ms=first, end_ms=min(span.end_ms, end + stride)),
+                text,
+            )
+            for text, first, end in seen.values()
+        ]
+
+    def _speech(self, video_id: str, samples: list[np.ndarray], span: TimeSpan) -> list[Evidence]:
+        asr = self.asr()
+        if asr is None or not samples:
+            return []
+        audio = np.concatenate(samples)[: span.duration_ms * AUDIO_RATE // 1000]
+        found = []
+        for piece in asr.transcribe(audio.astype(np.float32)):
+            at = TimeSpan(
+                start_ms=span.start_ms + piece.span.start_ms,
+                end_ms=min(span.end_ms, span.start_ms + piece.span.end_ms),
+            )
+            if piece.text.strip() and at.end_ms > at.start_ms:
+                found.append(self._evidence(video_id, NodeKind.SPEECH, at, piece.text.strip()))
+        return found
+
+    def _caption(
+        self, video_id: str, frames: list[tuple[int, RGBImage]], span: TimeSpan, question: str
+    ) -> list[Evidence]:
+        captioner = self.captioner()
+        if captioner is None or not frames:
+            return []
+        step = max(1, len(frames) // MAX_CAPTION_FRAMES)
+        chosen = [rgb for _, rgb in frames[::step][:MAX_CAPTION_FRAMES]]
+        context = f"Look for what answers this question: {question}" if question else ""
+        caption = captioner.caption(chosen, context=context)
+        text = describe_caption(caption)
+        return [self._evidence(video_id, NodeKind.EVENT, span, text)] if text else []
