@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -47,6 +49,42 @@ def time_ffmpeg(path: Path) -> float:
     return time.perf_counter() - started
 
 
+class _ChildPeaks:
+    """Samples the peak RSS (VmHWM) of this process's children every half second."""
+
+    def __init__(self) -> None:
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            for pid in _children(os.getpid()):
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:  # it ended meanwhile
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kib
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
 def child(video: Path, home: Path, stage: str) -> None:
     """Runs in a fresh process: one stage on one file; prints a JSON line."""
     from avas.ingest import open_source
@@ -54,6 +92,7 @@ def child(video: Path, home: Path, stage: str) -> None:
 
     settings = Settings(home=home)
     result: dict[str, float | int] = {}
+    children = _ChildPeaks()
     if stage == "decode":
         source = open_source(video, settings.ingest)
         started = time.perf_counter()
@@ -68,9 +107,13 @@ def child(video: Path, home: Path, stage: str) -> None:
         result |= {"frames": report.frames_sampled, "ocr_frames": report.frames_ocr}
         service.close()
     # The ingest process plus its largest child (the OCR worker; ffmpeg readers are small).
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak_kib += resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result["peak_rss_mib"] = peak_kib / 1024
+    # Not RUSAGE_CHILDREN: a child started by fork/vfork + exec inherits the parent's peak as its
+    # own ru_maxrss, which counted this process twice. A child's VmHWM is its own.
+    main_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child_kib = children.stop()
+    result["peak_rss_mib"] = (main_kib + child_kib) / 1024
+    result["main_peak_mib"] = main_kib / 1024
+    result["child_peak_mib"] = child_kib / 1024
     print(json.dumps(result))
 
 
@@ -92,7 +135,8 @@ def main() -> None:
         return
     header = (
         f"{'video':>7} | {'ffmpeg fps=1':>12} | {'decode stage':>12} | {'decode/ffmpeg':>13} | "
-        f"{'full ingest':>11} | {'events':>6} | {'OCR frames':>10} | {'ingest peak RSS':>15}"
+        f"{'full ingest':>11} | {'events':>6} | {'OCR frames':>10} | {'ingest peak RSS':>15} | "
+        f"{'main / child':>13}"
     )
     print(header)
     print("-" * len(header))
@@ -110,7 +154,8 @@ def main() -> None:
                 f"{ffmpeg_s / decode['seconds']:>13.2f} | "
                 f"{media_s / ingest['seconds']:>10.1f}x | {int(ingest['events']):>6} | "
                 f"{int(ingest['ocr_frames']):>4}/{int(ingest['frames']):<5} | "
-                f"{ingest['peak_rss_mib']:>11.0f} MiB",
+                f"{ingest['peak_rss_mib']:>11.0f} MiB | "
+                f"{ingest['main_peak_mib']:>5.0f} / {ingest['child_peak_mib']:.0f}",
                 flush=True,
             )
             video.unlink()

@@ -15,7 +15,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-LIVE_SCHEMES = frozenset({"udp", "rtp", "rtsp", "rtsps", "http", "https", "rtmp", "rtmps", "srt"})
+LIVE_SCHEMES = frozenset(
+    {"udp", "rtp", "rtsp", "rtsps", "rtsp-listen", "http", "https", "rtmp", "rtmps", "srt"}
+)
 
 RGBImage = npt.NDArray[np.uint8]  # H x W x 3, RGB order
 AUDIO_RATE = 16_000  # every speech model here takes 16 kHz mono float32

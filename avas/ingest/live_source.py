@@ -1,5 +1,8 @@
 """Sampled frames and 16 kHz audio from a live URL (udp, rtsp, http/HLS, rtmp, srt, /dev/video*).
 
+``rtsp-listen://HOST:PORT/PATH`` makes AVAS the RTSP server that a camera or encoder publishes
+to (``ffmpeg -re -i F -c copy -f rtsp rtsp://HOST:PORT/PATH``): no separate server needed.
+
 source = LiveSource("udp://127.0.0.1:5000", sample_fps=1.0, max_side_px=640)
 for frame in source.frames(): ...   # reconnects on drops; source.gaps() lists the lost spans
 """
@@ -268,7 +271,7 @@ class LiveSource:
         if self._t0 is None:
             self._t0 = time.monotonic()
         return av.open(
-            self.uri,
+            _ffmpeg_url(self.uri),
             mode="r",
             format=fmt,
             options=options,
@@ -457,6 +460,13 @@ class LiveSource:
             self.dropped_audio_chunks += 1
 
 
+def _ffmpeg_url(uri: str) -> str:
+    """The URL FFmpeg opens: ``rtsp-listen://`` is our name for RTSP in listen mode."""
+    if uri.lower().startswith("rtsp-listen://"):
+        return "rtsp://" + uri.split("://", 1)[1]
+    return uri
+
+
 def _options_for(uri: str, timeout_s: float) -> tuple[dict[str, str], str | None]:
     """FFmpeg protocol/demuxer options per scheme, and a forced format for capture devices."""
     micros = str(int(timeout_s * 1_000_000))
@@ -471,6 +481,11 @@ def _options_for(uri: str, timeout_s: float) -> tuple[dict[str, str], str | None
         options |= {"overrun_nonfatal": "1", "fifo_size": "50000", "timeout": micros}
     elif scheme in ("rtsp", "rtsps"):
         options |= {"rtsp_transport": "tcp", "timeout": micros}
+    elif scheme == "rtsp-listen":
+        # We are the RTSP server (FFmpeg's listen mode): a camera or `ffmpeg -f rtsp` publishes
+        # to rtsp://HOST:PORT/PATH; each (re)connect waits this long for the publisher.
+        wait_s = str(max(1, round(timeout_s)))
+        options |= {"rtsp_flags": "listen", "listen_timeout": wait_s, "timeout": micros}
     elif scheme in ("http", "https"):
         # We reconnect ourselves (with gaps recorded); FFmpeg's own retry would hide drops.
         options |= {"rw_timeout": micros, "reconnect": "0"}

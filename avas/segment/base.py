@@ -16,11 +16,15 @@ from graph_schema import TimeSpan
 
 @dataclass(slots=True)
 class EventWindow:
-    """A closed run of frames that becomes one event. ``motion`` holds per-frame change (0-255)."""
+    """A closed run of frames that becomes one event. ``motion`` holds per-frame change (0-255).
+
+    ``cut``: the window ended at a shot cut (not at the length limit or the stream's end).
+    """
 
     span: TimeSpan
     frames: list[Frame] = field(default_factory=list)
     motion: list[float] = field(default_factory=list)
+    cut: bool = False
 
 
 class Segmenter(Protocol):

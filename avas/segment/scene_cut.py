@@ -44,7 +44,7 @@ class SceneCutSegmenter:
             length = frame.ts_ms - self._frames[0].ts_ms
             cut = score >= self.threshold and length >= self.min_event_ms
             if cut or length >= self.max_event_ms:
-                closed.append(self._close(frame.ts_ms))
+                closed.append(self._close(frame.ts_ms, cut=cut))
                 score = 0.0  # a cut is not motion inside the new event
         self._frames.append(frame)
         self._motion.append(score)
@@ -55,11 +55,12 @@ class SceneCutSegmenter:
             return []
         return [self._close(max(end_ms, self._frames[-1].ts_ms + 1))]
 
-    def _close(self, end_ms: int) -> EventWindow:
+    def _close(self, end_ms: int, *, cut: bool = False) -> EventWindow:
         window = EventWindow(
             span=TimeSpan(start_ms=self._frames[0].ts_ms, end_ms=end_ms),
             frames=self._frames,
             motion=self._motion,
+            cut=cut,
         )
         self._frames, self._motion = [], []
         return window

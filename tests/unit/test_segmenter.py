@@ -47,3 +47,16 @@ def test_windows_tile_the_timeline() -> None:
     spans = _run([RED] * 3 + [BLUE] * 7 + [GREEN] * 12, max_ms=5000)
     assert spans[0][0] == 0 and spans[-1][1] == 22_000
     assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
+
+
+def test_windows_say_whether_a_cut_or_the_length_limit_closed_them() -> None:
+    seg = SceneCutSegmenter(min_event_ms=2000, max_event_ms=3000, threshold=20)
+    closed = []
+    for i, c in enumerate([RED] * 5 + [BLUE] * 3):
+        closed += seg.push(_frame(i * 1000, c))
+    closed += seg.flush(8000)
+    assert [(w.span.start_ms, w.span.end_ms, w.cut) for w in closed] == [
+        (0, 3000, False),  # the length limit
+        (3000, 5000, True),  # red to blue
+        (5000, 8000, False),  # the stream's end
+    ]
