@@ -24,6 +24,9 @@ class IngestSettings(BaseModel):
     max_reconnects: int | None = Field(
         5, ge=0, description="live sources give up after this many failed reconnects (None: never)"
     )
+    live_status_interval_s: float = Field(
+        5, gt=0, description="`avas ingest --json` on a live stream: seconds between status records"
+    )
 
 
 class SegmentSettings(BaseModel):
@@ -35,13 +38,32 @@ class SegmentSettings(BaseModel):
     cut_threshold: float = Field(
         20.0, gt=0, description="mean HSV change (0-255 scale) between samples that starts a shot"
     )
+    merge: bool = Field(
+        True,
+        description="fold an event into the one before it when both say the same thing: same "
+        "on-screen texts, no new speech, descriptions at least merge_min_similarity alike",
+    )
+    merge_max_ms: int = Field(
+        60_000,
+        ge=1_000,
+        description="a merged event never grows past this; a held-back event commits once its "
+        "start is this far behind the stream, which bounds live lag",
+    )
+    merge_min_similarity: float = Field(
+        0.98,
+        ge=0,
+        le=1,
+        description="cosine of the two descriptions' embeddings (speech left out); MiniLM gives "
+        "~0.95 for the same text on another colour, 1.0 for an unchanged scene",
+    )
 
 
 class PerceptionSettings(BaseModel):
-    captioner: Literal["observations", "openai"] = Field(
+    captioner: Literal["observations", "openai", "vllm"] = Field(
         "observations",
         description="'observations': the description is built from OCR/ASR/signals only; "
-        "'openai': a VLM behind any OpenAI-compatible server (vLLM, llama.cpp, Ollama, hosted)",
+        "'openai': a VLM behind any OpenAI-compatible server (vLLM, llama.cpp, Ollama, hosted); "
+        "'vllm': the VLM in this process on a GPU (pip install 'avas[gpu]')",
     )
     captioner_url: str | None = Field(None, description="e.g. http://localhost:8000/v1")
     captioner_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
@@ -51,8 +73,27 @@ class PerceptionSettings(BaseModel):
     )
     captioner_max_images: int = Field(4, ge=1, le=16)
     captioner_timeout_s: float = Field(60, gt=0)
+    captioner_vllm_max_model_len: int = Field(16_384, ge=1_024, description="vllm: context")
+    captioner_vllm_gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    captioner_vllm_batch_size: int = Field(16, ge=1, description="vllm: events per engine call")
     ocr: Literal["rapidocr", "none"] = "rapidocr"
     presence: bool = Field(True, description="foreground presence (background model) per frame")
+    people_detector: Literal["opencv-hog", "none"] = Field(
+        "opencv-hog", description="people per event (signal 'people'), OpenCV's HOG detector"
+    )
+    face_detector: Literal["opencv-haar", "none"] = Field(
+        "opencv-haar", description="frontal faces per event (signal 'faces'), OpenCV's Haar cascade"
+    )
+    detector_every_n: int = Field(
+        2, ge=1, description="detectors run on every n-th sampled frame of an event (and its first)"
+    )
+    people_width_px: int = Field(
+        480, ge=64, description="frames are shrunk to this width for the people detector"
+    )
+    people_min_confidence: float = Field(0.65, ge=0, le=1)
+    speech_names: bool = Field(
+        True, description="proper names in speech become entities (kind 'name', role 'mentioned')"
+    )
     asr: Literal["faster-whisper", "none"] = "faster-whisper"
     asr_model: str = Field(
         "base", description="'base' = the packaged whisper-base; or a path to a CTranslate2 model"
@@ -90,6 +131,82 @@ class EmbeddingSettings(BaseModel):
     )
 
 
+class ImageEmbeddingSettings(BaseModel):
+    """Keyframe embeddings in an image-text space (CLIP-like): the visual modality of search."""
+
+    backend: Literal["none", "http", "openclip"] = Field(
+        "none",
+        description="'none': no visual embeddings (the offline default); 'http': an OpenAI-"
+        "compatible /v1/embeddings endpoint serving a multimodal model (e.g. `vllm serve "
+        "TIGER-Lab/VLM2Vec-Full --task embed`); 'openclip': open_clip weights from a local path",
+    )
+    url: str | None = Field(None, description="http: e.g. http://localhost:8002/v1")
+    model: str = Field("TIGER-Lab/VLM2Vec-Full", description="http: the served model")
+    openclip_architecture: str = Field("ViT-B-32", description="openclip: the weights' model")
+    api_key: SecretStr | None = None
+    image_prompt: str = Field(
+        "Represent the given image.", description="http: text sent beside each image"
+    )
+    weights: Path | None = Field(None, description="openclip: a local checkpoint file")
+    frames_per_event: int = Field(3, ge=1, le=16, description="keyframes embedded per event")
+    max_side_px: int = Field(448, ge=32, description="http: images are shrunk to this side")
+    timeout_s: float = Field(30, gt=0)
+    retries: int = Field(2, ge=0)
+
+
+class SearchSettings(BaseModel):
+    """Moment search (`avas find`, GET /search): the visual modality and optional re-ranking."""
+
+    frame_min_score: float = Field(
+        0.2,
+        ge=-1,
+        le=1,
+        description="image-text cosine below which a keyframe match is no evidence (CLIP-like "
+        "models score true matches around 0.25-0.35, far lower than text-text similarity)",
+    )
+    rerank: Literal["none", "llm", "cross-encoder"] = Field(
+        "none", description="re-order the top moments with an LLM or a local cross-encoder"
+    )
+    rerank_top_n: int = Field(20, ge=2, le=100, description="how many top moments are re-ranked")
+    rerank_url: str | None = Field(None, description="llm: an OpenAI-compatible server")
+    rerank_model: str = Field(
+        "Qwen/Qwen2.5-7B-Instruct", description="llm: the model; cross-encoder: a local folder"
+    )
+    rerank_api_key: SecretStr | None = None
+    rerank_response_format: Literal["json_schema", "json_object"] = "json_schema"
+    rerank_timeout_s: float = Field(30, gt=0)
+
+
+class LinkingSettings(BaseModel):
+    enabled: bool = Field(
+        True,
+        description="link each event's entities to stored ones with similar names (aliases, "
+        "recorded and reversible); entities with the same kind and normalised name always link",
+    )
+    min_similarity: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="cosine of the name embeddings below which a stored entity is no candidate "
+        "(the name check in avas.graph.linking decides among candidates)",
+    )
+    candidates: int = Field(5, ge=1, le=100, description="nearest stored names considered")
+
+
+class SummarySettings(BaseModel):
+    summariser: Literal["extractive", "openai"] = Field(
+        "extractive",
+        description="'extractive': segment and video summaries list what was shown and said "
+        "(offline); 'openai': any OpenAI-compatible chat model writes them",
+    )
+    url: str | None = Field(None, description="e.g. http://localhost:8001/v1")
+    model: str = "Qwen/Qwen2.5-7B-Instruct"
+    api_key: SecretStr | None = None
+    response_format: Literal["json_schema", "json_object"] = "json_schema"
+    timeout_s: float = Field(120, gt=0)
+    max_tokens: int = Field(400, ge=16, description="tokens per summary")
+
+
 class AgentSettings(BaseModel):
     policy: Literal["offline", "llm"] = Field(
         "offline",
@@ -99,7 +216,21 @@ class AgentSettings(BaseModel):
     llm_url: str | None = Field(None, description="e.g. http://localhost:8001/v1")
     llm_model: str = "Qwen/Qwen2.5-7B-Instruct"
     llm_api_key: SecretStr | None = None
-    llm_response_format: Literal["json_schema", "json_object"] = "json_schema"
+    llm_response_format: Literal["auto", "json_schema", "json_object"] = Field(
+        "auto",
+        description="vLLM and hosted APIs: json_schema; llama.cpp's server: json_object; 'auto' "
+        "tries json_schema and falls back to json_object when the server refuses it",
+    )
+    look_again: bool = Field(
+        True,
+        description="when the best hit lacks some of the question's words, re-read its event "
+        "densely (OCR of changed frames at 4 fps, speech; the VLM when configured)",
+    )
+    verify: bool = Field(
+        False,
+        description="check each answer's claims against its cited evidence and drop the "
+        "unsupported ones (LLM policy: one more model turn; offline: word overlap)",
+    )
     max_rounds: int = Field(3, ge=1, description="LLM policy: tool rounds per question")
     max_tokens: int = Field(20_000, ge=1, description="LLM policy: tokens per question")
     max_seconds: float = Field(60, gt=0, description="LLM policy: seconds per question")
@@ -174,6 +305,23 @@ class MonitorSettings(BaseModel):
     webhook_retries: int = Field(3, ge=0)
     webhook_backoff_s: float = Field(1.0, gt=0)
     webhook_timeout_s: float = Field(5.0, gt=0)
+    keep_events_ms: int | None = Field(
+        None,
+        ge=1_000,
+        description="retention: events further than this (media time) behind a stream's newest "
+        "one are rolled into segment summaries and deleted, whole segments at a time; None: "
+        "keep every event",
+    )
+    retention_interval_s: float = Field(60, gt=0, description="how often retention runs")
+    state_dir: Path | None = Field(
+        None,
+        description="where a running monitor writes its stream status (streams-<pid>.json) and "
+        "appends every alert (alerts.jsonl) for `avas serve` to read; None: <AVAS_HOME>/monitor",
+    )
+    state_interval_s: float = Field(2, gt=0, description="how often the status file is rewritten")
+    alert_log_max_bytes: int = Field(
+        10 * 1024**2, ge=1024, description="alerts.jsonl is rotated to alerts.jsonl.1 past this"
+    )
 
 
 class Settings(BaseSettings):
@@ -192,9 +340,13 @@ class Settings(BaseSettings):
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
     perception: PerceptionSettings = Field(default_factory=PerceptionSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    image_embedding: ImageEmbeddingSettings = Field(default_factory=ImageEmbeddingSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    linking: LinkingSettings = Field(default_factory=LinkingSettings)
+    summary: SummarySettings = Field(default_factory=SummarySettings)
 
     @property
     def store_path(self) -> Path:

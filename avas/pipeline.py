@@ -26,17 +26,24 @@ from pydantic import BaseModel, Field
 from avas.config import Settings
 from avas.errors import InputError
 from avas.graph.base import EventGraphStore
-from avas.graph.summaries import SummaryBuilder
+from avas.graph.linking import EntityLinker
+from avas.graph.summaries import SummaryBuilder, make_summariser
 from avas.ingest import open_source
 from avas.ingest.base import AudioChunk, Frame, Gap, MediaSource, SourceInfo
+from avas.ingest.memory import release_freed_memory
 from avas.ingest.prefetch import prefetch
 from avas.perception.base import Embedder, SpeechPiece, SpeechRecognizer, TextLine, TextReader
 from avas.perception.captioner_base import Captioner, StructuredCaption, describe_caption
 from avas.perception.describe import describe
+from avas.perception.detect_base import Detector, detect_event
+from avas.perception.image_embed_base import ImageEmbedder, pick_keyframes
+from avas.perception.names import MODEL as NAMES_MODEL
+from avas.perception.names import speech_names
 from avas.perception.presence import PRESENT, PresenceDetector
 from avas.perception.speech_stream import Watermark, transcribe_stream
 from avas.perception.visual import colour_words, motion_words
 from avas.segment.base import EventWindow
+from avas.segment.merge import EventMerger
 from avas.segment.scene_cut import SceneCutSegmenter
 from graph_schema import (
     Edge,
@@ -57,6 +64,7 @@ from graph_schema import (
 )
 
 _VIDEO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+_ROLES = {EntityKind.TEXT: "text", EntityKind.NAME: "mentioned"}  # INVOLVES role; else "seen"
 
 
 def validate_video_id(video_id: str) -> str:
@@ -97,6 +105,7 @@ class IngestReport(BaseModel):
     media_ms: int = Field(description="media time processed by this run")
     events: int
     events_skipped: int
+    events_merged: int = Field(0, description="events folded into the one before them")
     speech_segments: int
     texts: int
     frames_sampled: int
@@ -145,8 +154,10 @@ class _TextTracker:
         changed = self._thumb is None or (
             float(np.abs(thumb - self._thumb).mean()) >= self.change_threshold
         )
-        due = first_of_event or frame.ts_ms - self._read_at_ms >= self.min_interval_ms
-        if changed and due:
+        due = frame.ts_ms - self._read_at_ms >= self.min_interval_ms
+        # An event's first frame is always read: a new shot can change only in hue and a letter
+        # ("LOADING DOCK B" on purple -> "... C" on blue), below the grey change threshold.
+        if first_of_event or (changed and due):
             self._lines = self.reader.read(frame.rgb)
             self._thumb = thumb
             self._read_at_ms = frame.ts_ms
@@ -198,13 +209,26 @@ class IngestPipeline:
         reader: TextReader | None,
         asr: SpeechRecognizer | None,
         captioner: Captioner | None = None,
+        image_embedder: ImageEmbedder | None = None,
+        detectors: Sequence[Detector] = (),
     ) -> None:
         self.settings = settings
+        self.detectors = list(detectors)
         self.store = store
         self.embedder = embedder
         self.reader = reader
         self.asr = asr
         self.captioner = captioner
+        self.image_embedder = image_embedder
+        linking = settings.linking
+        self.linker = EntityLinker(
+            store,
+            embedder,
+            min_similarity=linking.min_similarity,
+            candidates=linking.candidates,
+            enabled=linking.enabled,
+        )
+        self.summariser = make_summariser(settings.summary)
 
     def ingest(
         self,
@@ -310,6 +334,7 @@ class IngestPipeline:
             self.embedder,
             video_id=video_id,
             segment_ms=self.settings.segment.summary_segment_ms,
+            summariser=self.summariser,
         )
         segmenter = SceneCutSegmenter(
             min_event_ms=self.settings.segment.min_event_ms,
@@ -319,25 +344,46 @@ class IngestPipeline:
         stride_ms = round(1000 / self.settings.ingest.sample_fps)
         last_ms = resume_ms
 
+        seg = self.settings.segment
+        merger = (
+            EventMerger(
+                max_ms=seg.merge_max_ms,
+                min_similarity=seg.merge_min_similarity,
+                embed=lambda text: self.embedder.embed([text])[0].tolist(),
+            )
+            if seg.merge
+            else None
+        )
+
         def handle(window: EventWindow, *, last: bool) -> None:
             nonlocal previous
             pieces = feed.take(window.span, last=last)
             record = self._perceive(
                 video_id, window, pieces, tracker, previous, listening, presence
             )
+            # The merger may hold the newest event back, to fold the next one into it.
+            ready = merger.push(record, cut_after=window.cut) if merger is not None else [record]
+            # The event the next one follows: the held one, else the last released (merged) one.
+            newest = merger.pending if merger is not None and merger.pending else ready[-1]
+            previous = newest.event
+            for held in ready:
+                commit(held)
+
+        def commit(record: EventRecord) -> None:
+            record = self.linker.link(record)  # entities seen before: same node, or an alias
             self.store.commit_event(record)
+            release_freed_memory()  # else freed frame buffers stay resident: see its docstring
             summaries.note(record.event)
             if on_event is not None:
                 on_event(record)
             counts["events"] += 1
             counts["speech"] += len(record.speech)
             counts["texts"] += len(record.texts)
-            previous = record.event
             if progress:
                 progress(
                     Progress(
                         video_id=video_id,
-                        media_ms=window.span.end_ms,
+                        media_ms=record.event.span.end_ms,
                         total_ms=info.duration_ms,
                         events=len(committed) + counts["events"],
                         elapsed_s=round(time.perf_counter() - started, 3),
@@ -351,12 +397,16 @@ class IngestPipeline:
                 last_ms = frame.ts_ms
                 for window in segmenter.push(frame):
                     handle(window, last=False)
+                for held in merger.due(frame.ts_ms) if merger is not None else []:
+                    commit(held)  # nothing can join it any more: no need to keep a stream waiting
             stopped = getattr(source, "stopped", None)
             end_ms = last_ms + stride_ms
             if info.duration_ms is not None and not stopped:
                 end_ms = max(end_ms, info.duration_ms)
             for window in segmenter.flush(end_ms):
                 handle(window, last=True)
+            for held in merger.flush() if merger is not None else []:
+                commit(held)
         finally:
             frames.close()
             if isinstance(speech, Generator):
@@ -380,6 +430,7 @@ class IngestPipeline:
             media_ms=max(0, (previous.span.end_ms if previous else 0) - resume_ms),
             events=counts["events"],
             events_skipped=len(committed),
+            events_merged=merger.merged if merger is not None else 0,
             speech_segments=counts["speech"],
             texts=counts["texts"],
             frames_sampled=sampled,
@@ -449,12 +500,18 @@ class IngestPipeline:
             observers.append(presence.model_id)
             shares = [presence.update(f) for f in window.frames]
             signals["foreground"] = round(sum(s >= PRESENT for s in shares) / len(shares), 3)
+        if self.detectors:  # "people" / "faces": the most seen at once in the checked frames
+            observers += [d.model_id for d in self.detectors]
+            every_n = self.settings.perception.detector_every_n
+            signals |= detect_event(window.frames, self.detectors, every_n=every_n)
         description = describe(
             visual=colour_words(keyframe.rgb),
             motion=motion_words(window.motion),
             texts=[t.text for t in texts],
             speech=[s.text for s in speech],
             foreground=signals.get("foreground", 0.0),
+            people=int(signals["people"]) if "people" in signals else None,
+            faces=int(signals["faces"]) if "faces" in signals else None,
         )
         caption: StructuredCaption | None = None
         if self.captioner is not None:
@@ -462,6 +519,13 @@ class IngestPipeline:
             caption = self.captioner.caption([f.rgb for f in window.frames], context=description)
             observers.append(self.captioner.model_id)
             description = f"{describe_caption(caption)} {description}"
+        frame_vectors: dict[int, list[float]] = {}
+        if self.image_embedder is not None:
+            wanted = self.settings.image_embedding.frames_per_event
+            picked = [window.frames[i] for i in pick_keyframes(len(window.frames), wanted)]
+            rows = self.image_embedder.embed_images([f.rgb for f in picked])
+            frame_vectors = {f.ts_ms: row.tolist() for f, row in zip(picked, rows, strict=True)}
+            observers.append(self.image_embedder.model_id)
         event = Event(
             id=eid,
             video_id=video_id,
@@ -480,6 +544,11 @@ class IngestPipeline:
             )
             for t in texts
         }
+        if self.settings.perception.speech_names:
+            for name in (n for s in speech for n in speech_names(s.text)):
+                key = entity_id(EntityKind.NAME, name)
+                entity = Entity(id=key, kind=EntityKind.NAME, name=name, model=NAMES_MODEL)
+                entities.setdefault(key, entity)
         if caption is not None:
             model = self.captioner.model_id if self.captioner else ""
             for ce in caption.entities:
@@ -497,7 +566,7 @@ class IngestPipeline:
                 src=eid,
                 dst=ent.id,
                 type=EdgeType.INVOLVES,
-                props={"role": "text" if ent.kind is EntityKind.TEXT else "seen"},
+                props={"role": _ROLES.get(ent.kind, "seen")},
             )
             for ent in entities.values()
         ]
@@ -531,6 +600,8 @@ class IngestPipeline:
             edges=edges,
             vectors={k: v.tolist() for k, v in zip(bodies, vectors, strict=True)},
             embedding_model=self.embedder.model_id,
+            frame_vectors=frame_vectors,
+            frame_model=self.image_embedder.model_id if self.image_embedder else "",
         )
 
     def _texts(

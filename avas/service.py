@@ -19,7 +19,11 @@ from avas.ingest import is_live_uri
 from avas.ingest.probe import probe_video
 from avas.perception.base import Embedder, SpeechRecognizer, TextReader
 from avas.perception.captioner_base import Captioner
+from avas.perception.detect_base import Detector
+from avas.perception.image_embed_base import ImageEmbedder
 from avas.pipeline import EventHook, IngestPipeline, IngestReport, ProgressFn
+from avas.retrieval.moments import MomentFinder
+from avas.retrieval.rerank_base import Reranker
 
 
 class Service:
@@ -89,6 +93,16 @@ class Service:
         cfg = self.settings.perception
         if cfg.captioner == "observations":
             return None
+        if cfg.captioner == "vllm":
+            from avas.perception.captioner_vllm import VLLMCaptioner
+
+            return VLLMCaptioner(
+                cfg.captioner_model,
+                max_images=cfg.captioner_max_images,
+                batch_size=cfg.captioner_vllm_batch_size,
+                max_model_len=cfg.captioner_vllm_max_model_len,
+                gpu_memory_utilization=cfg.captioner_vllm_gpu_memory_utilization,
+            )
         if not cfg.captioner_url:
             raise DependencyError(
                 "AVAS_PERCEPTION__CAPTIONER=openai needs AVAS_PERCEPTION__CAPTIONER_URL "
@@ -107,6 +121,95 @@ class Service:
         )
 
     @cached_property
+    def detectors(self) -> list[Detector]:
+        """People and face detectors (OpenCV's own models); each adds an event signal."""
+        cfg = self.settings.perception
+        found: list[Detector] = []
+        if cfg.people_detector == "opencv-hog":
+            from avas.perception.detect_people_hog import HogPeopleDetector
+
+            found.append(
+                HogPeopleDetector(
+                    width_px=cfg.people_width_px, min_confidence=cfg.people_min_confidence
+                )
+            )
+        if cfg.face_detector == "opencv-haar":
+            from avas.perception.detect_faces_haar import HaarFaceDetector
+
+            found.append(HaarFaceDetector())
+        return found
+
+    @cached_property
+    def image_embedder(self) -> ImageEmbedder | None:
+        """Keyframe embeddings (the "frame" search modality); None in the offline default."""
+        cfg = self.settings.image_embedding
+        if cfg.backend == "none":
+            return None
+        if cfg.backend == "openclip":
+            if cfg.weights is None:
+                raise DependencyError(
+                    "AVAS_IMAGE_EMBEDDING__BACKEND=openclip needs AVAS_IMAGE_EMBEDDING__WEIGHTS "
+                    "(a local open_clip checkpoint file)"
+                )
+            from avas.perception.image_embed_openclip import OpenClipImageEmbedder
+
+            return OpenClipImageEmbedder(
+                cfg.weights, cfg.openclip_architecture, threads=self.settings.perception.threads
+            )
+        if not cfg.url:
+            raise DependencyError(
+                "AVAS_IMAGE_EMBEDDING__BACKEND=http needs AVAS_IMAGE_EMBEDDING__URL (an OpenAI-"
+                "compatible embeddings server, e.g. from `vllm serve MODEL --task embed`)"
+            )
+        from avas.perception.image_embed_http import HTTPImageEmbedder
+
+        return HTTPImageEmbedder(
+            cfg.url,
+            cfg.model,
+            api_key=cfg.api_key.get_secret_value() if cfg.api_key else None,
+            image_prompt=cfg.image_prompt,
+            max_side_px=cfg.max_side_px,
+            timeout_s=cfg.timeout_s,
+            retries=cfg.retries,
+        )
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        cfg = self.settings.search
+        if cfg.rerank == "none":
+            return None
+        if cfg.rerank == "cross-encoder":
+            from avas.retrieval.rerank_cross_encoder import CrossEncoderReranker
+
+            return CrossEncoderReranker(Path(cfg.rerank_model))
+        if not cfg.rerank_url:
+            raise DependencyError(
+                "AVAS_SEARCH__RERANK=llm needs AVAS_SEARCH__RERANK_URL (an OpenAI-compatible "
+                "chat server, e.g. http://localhost:8001/v1)"
+            )
+        from avas.retrieval.rerank_llm import LLMReranker
+
+        return LLMReranker(
+            cfg.rerank_url,
+            cfg.rerank_model,
+            api_key=cfg.rerank_api_key.get_secret_value() if cfg.rerank_api_key else None,
+            response_format=cfg.rerank_response_format,
+            timeout_s=cfg.rerank_timeout_s,
+        )
+
+    def moment_finder(self) -> MomentFinder:
+        """Moment search as configured: `avas find` and GET /search share it."""
+        return MomentFinder(
+            self.store,
+            self.embedder,
+            min_dense=self.settings.agent.min_dense_score,
+            image_embedder=self.image_embedder,
+            frame_min_score=self.settings.search.frame_min_score,
+            reranker=self.reranker,
+            rerank_top_n=self.settings.search.rerank_top_n,
+        )
+
+    @cached_property
     def pipeline(self) -> IngestPipeline:
         return IngestPipeline(
             self.settings,
@@ -115,6 +218,8 @@ class Service:
             reader=self.text_reader,
             asr=self.speech_recognizer,
             captioner=self.captioner,
+            image_embedder=self.image_embedder,
+            detectors=self.detectors,
         )
 
     def ingest(
@@ -136,5 +241,9 @@ class Service:
         reader = self.__dict__.get("text_reader")
         if reader is not None and hasattr(reader, "close"):
             reader.close()  # stops the OCR worker process
+        for name in ("image_embedder", "reranker"):  # HTTP clients' pooled connections
+            component = self.__dict__.get(name)
+            if component is not None and hasattr(component, "close"):
+                component.close()
         if "store" in self.__dict__:
             self.store.close()

@@ -1,10 +1,12 @@
 """The Event Knowledge Graph contract: pydantic models, deterministic ids, Cypher migrations."""
 
 from graph_schema.models import (
+    MERGED_INTO,
     Edge,
     EdgeType,
     Entity,
     EntityKind,
+    EntityMerge,
     Event,
     EventRecord,
     GraphStats,
@@ -25,10 +27,12 @@ from graph_schema.models import (
 )
 
 __all__ = [
+    "MERGED_INTO",
     "Edge",
     "EdgeType",
     "Entity",
     "EntityKind",
+    "EntityMerge",
     "Event",
     "EventRecord",
     "GraphStats",

@@ -118,6 +118,7 @@ class EntityKind(StrEnum):
     TEXT = "text"  # a name or phrase seen on screen
     PERSON = "person"
     OBJECT = "object"
+    NAME = "name"  # a proper name heard in speech (people, places, organisations alike)
 
 
 def _now() -> datetime:
@@ -181,6 +182,26 @@ class Entity(BaseModel):
     model: str
 
 
+# Stores keep an EntityMerge as an alias -[MERGED_INTO]-> canonical edge (counted in stats under
+# this name); it is no EdgeType because records carry merges in EventRecord.merges, not as edges.
+MERGED_INTO = "MERGED_INTO"
+
+
+class EntityMerge(BaseModel):
+    """An observed entity linked to an existing one by similar (not identical) names.
+
+    The alias keeps its own node and INVOLVES edges, so undoing the merge loses nothing.
+    """
+
+    alias_id: str
+    canonical_id: str
+    score: float = Field(description="cosine similarity of the two names' embeddings")
+    event_id: str = Field(description="the event whose commit made the link")
+    video_id: str
+    model: str = Field(description="the linker and the embedding model that decided")
+    merged_at: datetime = Field(default_factory=_now)
+
+
 class Summary(BaseModel):
     """What a stretch of video (a segment, or the whole video) holds, in a few lines."""
 
@@ -210,6 +231,12 @@ class EventRecord(BaseModel):
     # node id -> embedding of that node's text (event description, speech, on-screen text)
     vectors: dict[str, list[float]] = Field(default_factory=dict)
     embedding_model: str = ""
+    # keyframe time (ms) -> image embedding of that frame: a vector space of its own (the image
+    # model's, e.g. CLIP), searched with that model's text vectors; empty when none is configured
+    frame_vectors: dict[int, list[float]] = Field(default_factory=dict)
+    frame_model: str = ""
+    # entities of this record linked to stored ones by similar names (graph.linking)
+    merges: list[EntityMerge] = Field(default_factory=list)
 
 
 class GraphStats(BaseModel):

@@ -19,12 +19,23 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-from avas.errors import DependencyError, NotFoundError, StoreError
-from avas.graph.base import SEARCHABLE, EventDetails, SearchHit, details_of
+from avas.errors import DependencyError, InputError, NotFoundError, StoreError
+from avas.graph.base import (
+    SEARCHABLE,
+    EntityHit,
+    EventDetails,
+    Relation,
+    SearchHit,
+    details_of,
+    entity_query,
+    relation_order,
+)
 from avas.text import STOPWORDS
 from graph_schema import (
     EdgeType,
     Entity,
+    EntityKind,
+    EntityMerge,
     Event,
     EventRecord,
     GraphStats,
@@ -271,6 +282,17 @@ class Neo4jEventStore:
         batches += [(_EDGE_QUERIES[etype], batch) for etype, batch in edge_rows.items()]
         keep_ids = [event.id] + [s.id for s in record.speech] + [t.id for t in record.texts]
         keep_ids += [e.id for e in record.entities]
+        keyframes = [
+            {
+                "id": f"{event.id}/kf/{ts_ms}",
+                "event_id": event.id,
+                "video_id": event.video_id,
+                "ts_ms": ts_ms,
+                "model": record.frame_model,
+                "embedding": [float(x) for x in vec],
+            }
+            for ts_ms, vec in sorted(record.frame_vectors.items())
+        ]
 
         def work(tx: ManagedTransaction) -> None:
             if tx.run(q["get_video"], {"id": event.video_id}).single() is None:
@@ -279,9 +301,14 @@ class Neo4jEventStore:
                 q["delete_stale_children"], {"event_id": event.id, "keep_ids": keep_ids}
             ).consume()
             tx.run(q["delete_event_edges"], {"event_id": event.id}).consume()
+            tx.run(q["delete_event_keyframes"], {"event_id": event.id}).consume()
+            if keyframes:
+                tx.run(q["create_keyframes"], {"rows": keyframes}).consume()
             for name, batch in batches:
                 if batch:
                     tx.run(q[name], {"rows": batch}).consume()
+            for merge in record.merges:
+                self._write_merge(tx, merge)
 
         self._run(work, write=True)
 
@@ -292,9 +319,33 @@ class Neo4jEventStore:
             if tx.run(q["get_video"], {"id": video_id}).single() is None:
                 raise NotFoundError(f"no video {video_id!r} in the store")
             tx.run(q["delete_video"], {"video_id": video_id}).consume()
+            tx.run(q["delete_video_keyframes"], {"video_id": video_id}).consume()
             tx.run(q["delete_orphan_entities"]).consume()
 
         self._run(work, write=True)
+
+    def delete_events_before(self, video_id: str, before_ms: int) -> int:
+        q = self._queries
+
+        def work(tx: ManagedTransaction) -> int:
+            if tx.run(q["get_video"], {"id": video_id}).single() is None:
+                raise NotFoundError(f"no video {video_id!r} in the store")
+            params = {"video_id": video_id, "before_ms": before_ms}
+            row = tx.run(q["delete_events_before"], params).single()
+            tx.run(q["delete_orphan_keyframes"], {"video_id": video_id}).consume()
+            tx.run(q["delete_orphan_entities"]).consume()
+            return int(row["deleted"]) if row is not None else 0
+
+        return self._run(work, write=True)
+
+    def delete_summaries(self, video_id: str, summary_ids: Sequence[str]) -> int:
+        params = {"video_id": video_id, "ids": list(summary_ids)}
+
+        def work(tx: ManagedTransaction) -> int:
+            row = tx.run(self._queries["delete_summaries"], params).single()
+            return int(row["deleted"]) if row is not None else 0
+
+        return self._run(work, write=True)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -368,6 +419,107 @@ class Neo4jEventStore:
             raise NotFoundError(f"no entity {entity_id!r} in the store")
         return [_event(r["data"]) for r in rows if r["data"] is not None]
 
+    def entity(self, entity_id: str) -> Entity | None:
+        rows = self._read("get_entity", id=entity_id)
+        return Entity.model_validate_json(rows[0]["data"]) if rows else None
+
+    def entity_candidates(
+        self, kind: EntityKind, vector: npt.NDArray[np.float32], *, k: int
+    ) -> list[EntityHit]:
+        if k <= 0:
+            return []
+        query = [float(x) for x in np.asarray(vector, dtype=np.float32).ravel()]
+        # The index knows nothing of kinds and aliases: a generous pool is filtered in Cypher.
+        rows = self._read(
+            "entity_candidates",
+            candidates=max(100, k * 20),
+            vector=query,
+            kind=EntityKind(kind).value,
+            k=k,
+        )
+        return [
+            # Neo4j reports cosine similarity as (1 + cos) / 2: give back the cosine itself.
+            EntityHit(
+                entity=Entity.model_validate_json(r["data"]), score=2.0 * float(r["score"]) - 1.0
+            )
+            for r in rows
+        ]
+
+    def _write_merge(self, tx: ManagedTransaction, merge: EntityMerge) -> None:
+        alias, canonical = merge.alias_id, merge.canonical_id
+        if alias == canonical:
+            raise InputError(f"cannot merge entity {alias!r} into itself")
+        check = tx.run(
+            self._queries["entity_merge_check"], {"alias_id": alias, "canonical_id": canonical}
+        ).single()
+        assert check is not None  # OPTIONAL MATCH always yields a row
+        for found, node_id in (
+            (check["alias_found"], alias),
+            (check["canonical_found"], canonical),
+        ):
+            if not found:
+                raise NotFoundError(f"merge {alias} -> {canonical}: no entity {node_id!r}")
+        if check["canonical_is_alias"]:
+            raise InputError(f"cannot merge into {canonical!r}: it is an alias itself")
+        if check["alias_has_aliases"]:
+            raise InputError(f"cannot merge {alias!r}: other entities are merged into it")
+        row = {
+            "alias_id": alias,
+            "canonical_id": canonical,
+            "video_id": merge.video_id,
+            "event_id": merge.event_id,
+            "score": merge.score,
+            "data": merge.model_dump_json(),
+        }
+        tx.run(self._queries["record_entity_merges"], {"rows": [row]}).consume()
+
+    def merge_entities(self, merge: EntityMerge) -> None:
+        self._run(lambda tx: self._write_merge(tx, merge), write=True)
+
+    def unmerge_entity(self, alias_id: str) -> EntityMerge:
+        query = self._queries["unmerge_entity"]
+
+        def work(tx: ManagedTransaction) -> str | None:
+            row = tx.run(query, {"alias_id": alias_id}).single()
+            return None if row is None else str(row["data"])
+
+        data = self._run(work, write=True)
+        if data is None:
+            raise NotFoundError(f"entity {alias_id!r} is not merged into another")
+        return EntityMerge.model_validate_json(data)
+
+    def merges(self, video_id: str | None = None) -> list[EntityMerge]:
+        found = [
+            EntityMerge.model_validate_json(r["data"])
+            for r in self._read("entity_merges", video_id=video_id)
+        ]
+        return sorted(found, key=lambda m: (m.merged_at, m.alias_id))
+
+    def find_entities(self, name: str, *, k: int = 10) -> list[Entity]:
+        key, words = entity_query(name)
+        if k <= 0:
+            return []
+        rows = self._read("find_entities", key=key, words=words, k=k)
+        return [Entity.model_validate_json(r["data"]) for r in rows]
+
+    def relations(self, entity_id: str) -> list[Relation]:
+        rows = self._read("relations", id=entity_id)
+        if not rows:
+            raise NotFoundError(f"no entity {entity_id!r} in the store")
+        found = {
+            (r["subject"], r["predicate"], r["object"], r["event_id"]): Relation(
+                subject=Entity.model_validate_json(r["subject"]),
+                predicate=r["predicate"],
+                object=Entity.model_validate_json(r["object"]),
+                event_id=r["event_id"] or "",
+                video_id=r["video_id"] or "",
+                span=_event(r["event"]).span if r["event"] else None,
+            )
+            for r in rows
+            if r["predicate"] is not None
+        }
+        return sorted(found.values(), key=relation_order)
+
     def vector_search(
         self,
         vector: npt.NDArray[np.float32],
@@ -396,6 +548,31 @@ class Neo4jEventStore:
             if len(hits) >= k or len(rows) < candidates or candidates >= 100_000:
                 return hits[:k]
             candidates *= 4
+
+    def frame_search(
+        self, vector: npt.NDArray[np.float32], *, k: int, video_id: str | None = None
+    ) -> list[SearchHit]:
+        if k <= 0:
+            return []
+        query = [float(x) for x in np.asarray(vector, dtype=np.float32).ravel()]
+        # As vector_search: the index returns frames, several per event and of every video, so
+        # widen the pool until k events pass the filter or the index has nothing more to give.
+        candidates = k * 4 if video_id is None else k * 20
+        while True:
+            rows = self._read("frame_search", candidates=candidates, vector=query)
+            best: dict[str, SearchHit] = {}
+            for r in rows:
+                if r["event_id"] in best or (video_id is not None and r["video_id"] != video_id):
+                    continue
+                # Neo4j reports cosine similarity as (1 + cos) / 2: give back the cosine.
+                best[r["event_id"]] = _hit("event", r["data"], 2.0 * float(r["score"]) - 1.0)
+            if len(best) >= k or len(rows) < candidates or candidates >= 100_000:
+                return list(best.values())[:k]
+            candidates *= 4
+
+    def has_frames(self, video_id: str | None = None) -> bool:
+        rows = self._read("has_keyframes", video_id=video_id)
+        return bool(rows and rows[0]["found"])
 
     def keyword_search(
         self,

@@ -26,12 +26,26 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-from avas.errors import NotFoundError, StoreError
-from avas.graph.base import SEARCHABLE, EventDetails, SearchHit, details_of
+from avas.errors import InputError, NotFoundError, StoreError
+from avas.graph.base import (
+    SEARCHABLE,
+    EntityHit,
+    EventDetails,
+    Relation,
+    SearchHit,
+    details_of,
+    entity_query,
+    entity_score,
+    relation_order,
+)
+from avas.graph.frame_index import FrameIndex
 from avas.text import STOPWORDS
 from graph_schema import (
+    MERGED_INTO,
     EdgeType,
     Entity,
+    EntityKind,
+    EntityMerge,
     Event,
     EventRecord,
     GraphStats,
@@ -79,6 +93,30 @@ CREATE VIRTUAL TABLE IF NOT EXISTS text_index USING fts5(
 -- FTS5 cannot index its UNINDEXED columns: this maps a node to its FTS row, so replacing one
 -- node's text is a lookup, not a scan of the whole index.
 CREATE TABLE IF NOT EXISTS text_rows (id TEXT PRIMARY KEY, fts_rowid INTEGER NOT NULL);
+-- Entity merges (avas.graph.linking): the alias keeps its node and edges, so deleting the row
+-- undoes a merge. Whatever deletes an entity node also drops its merges and name vector.
+CREATE TABLE IF NOT EXISTS merges (
+    alias_id TEXT PRIMARY KEY,
+    canonical_id TEXT NOT NULL,
+    video_id TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS merges_by_canonical ON merges (canonical_id);
+CREATE TRIGGER IF NOT EXISTS entity_deleted AFTER DELETE ON nodes WHEN OLD.kind = 'entity'
+BEGIN
+    DELETE FROM merges WHERE alias_id = OLD.id OR canonical_id = OLD.id;
+    DELETE FROM vectors WHERE id = OLD.id;
+END;
+-- Keyframe image embeddings (another model's space than `vectors`): a few per event.
+CREATE TABLE IF NOT EXISTS frame_vectors (
+    event_id TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    video_id TEXT,
+    model TEXT NOT NULL,
+    vec BLOB NOT NULL,
+    PRIMARY KEY (event_id, ts_ms)
+);
+CREATE INDEX IF NOT EXISTS frame_vectors_by_video ON frame_vectors (video_id);
 """
 
 _MODELS: dict[NodeKind, type[BaseModel]] = {
@@ -116,6 +154,9 @@ class NetworkxEventStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            # Only a new file takes this (before WAL and the first table): pruning can give
+            # pages back to the file system (see _reclaim_space).
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across crashes
             self._db.execute("PRAGMA busy_timeout=10000")
@@ -130,6 +171,9 @@ class NetworkxEventStore:
         self._vec_rows: list[npt.NDArray[np.float32]] = []
         self._vec_matrix: npt.NDArray[np.float32] | None = None
         self._vec_meta: dict[str, tuple[NodeKind, str | None]] = {}
+        self._frames = FrameIndex()
+        self._merges: dict[str, EntityMerge] = {}  # alias id -> its merge
+        self._entity_vecs: dict[str, npt.NDArray[np.float32]] = {}  # entity id -> name vector
         self._load()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -165,17 +209,51 @@ class NetworkxEventStore:
 
     def _load(self) -> None:
         # Node JSON is read and parsed on first use, not here: reopening a big store stays fast.
+        # Rows go into networkx and the vector matrix in bulk, not one _add_node/_add_vector call
+        # each: at 100k events that per-row bookkeeping was most of the reload time.
         kinds = {k.value: k for k in NodeKind}
-        for node_id, kind, video_id, start_ms in self._db.execute(
+        timeline: dict[str, list[tuple[int, str]]] = {}
+        nodes: list[tuple[str, dict[str, Any]]] = []
+        for node_id, kind_value, video_id, start_ms in self._db.execute(
             "SELECT id, kind, video_id, start_ms FROM nodes"
         ):
-            self._add_node(node_id, kinds[kind], video_id=video_id, start_ms=start_ms)
-        for src, dst, etype, data in self._db.execute("SELECT src, dst, type, data FROM edges"):
-            self._graph.add_edge(src, dst, key=etype, **(json.loads(data) if data != "{}" else {}))
-        for node_id, kind, video_id, blob in self._db.execute(
+            kind = kinds[kind_value]
+            attrs = {"kind": kind, "model": None, "video_id": video_id, "start_ms": start_ms}
+            nodes.append((node_id, attrs))
+            if kind is NodeKind.EVENT and video_id is not None and start_ms is not None:
+                timeline.setdefault(video_id, []).append((start_ms, node_id))
+        self._graph.add_nodes_from(nodes)
+        self._timeline = {video: sorted(line) for video, line in timeline.items()}
+        # (src, dst, key, attrs) tuples: MultiDiGraph takes them; the stubs know only 2 and 3.
+        self._graph.add_edges_from(
+            (src, dst, etype, json.loads(data) if data != "{}" else {})  # type: ignore[misc]
+            for src, dst, etype, data in self._db.execute("SELECT src, dst, type, data FROM edges")
+        )
+        blobs: list[bytes] = []
+        others: list[tuple[str, NodeKind, str | None, bytes]] = []
+        for node_id, kind_value, video_id, blob in self._db.execute(
             "SELECT id, kind, video_id, vec FROM vectors"
         ):
-            self._add_vector(node_id, NodeKind(kind), video_id, np.frombuffer(blob, np.float32))
+            kind = kinds[kind_value]
+            if kind is NodeKind.ENTITY or (blobs and len(blob) != len(blobs[0])):
+                others.append((node_id, kind, video_id, blob))
+                continue
+            self._vec_ids.append(node_id)
+            self._vec_meta[node_id] = (kind, video_id)
+            blobs.append(blob)
+        if blobs:  # one matrix, read at once; the rows are views into it
+            matrix = np.frombuffer(b"".join(blobs), np.float32).reshape(len(blobs), -1)
+            self._vec_rows = list(matrix)
+            self._vec_matrix = matrix
+        for node_id, kind, video_id, blob in others:  # entity names; vectors of another size
+            self._add_vector(node_id, kind, video_id, np.frombuffer(blob, np.float32))
+        for event_id_, video_id, blob in self._db.execute(
+            "SELECT event_id, video_id, vec FROM frame_vectors ORDER BY event_id, ts_ms"
+        ):
+            self._frames.add(event_id_, video_id, np.frombuffer(blob, np.float32))
+        for (data,) in self._db.execute("SELECT data FROM merges"):
+            merge = EntityMerge.model_validate_json(data)
+            self._merges[merge.alias_id] = merge
 
     def close(self) -> None:
         with self._lock:
@@ -219,6 +297,9 @@ class NetworkxEventStore:
     def _add_vector(
         self, node_id: str, kind: NodeKind, video_id: str | None, vec: npt.NDArray[np.float32]
     ) -> None:
+        if kind is NodeKind.ENTITY:  # name vectors: only entity_candidates compares them
+            self._entity_vecs[node_id] = vec
+            return
         if node_id in self._vec_meta:
             self._vec_rows[self._vec_ids.index(node_id)] = vec
         else:
@@ -237,6 +318,15 @@ class NetworkxEventStore:
                 if pos < len(line) and line[pos] == item:
                     line.pop(pos)
             self._graph.remove_nodes_from([node_id])
+        self._frames.remove(node_ids)
+        for node_id in node_ids & self._entity_vecs.keys():
+            del self._entity_vecs[node_id]
+        if self._merges:  # (the SQL trigger entity_deleted does the same on disk)
+            self._merges = {
+                alias: m
+                for alias, m in self._merges.items()
+                if alias not in node_ids and m.canonical_id not in node_ids
+            }
         if node_ids & self._vec_meta.keys():
             keep = [i for i, nid in enumerate(self._vec_ids) if nid not in node_ids]
             self._vec_ids = [self._vec_ids[i] for i in keep]
@@ -352,7 +442,8 @@ class NetworkxEventStore:
                 [
                     (
                         node_id,
-                        event.video_id,
+                        # An entity is shared across videos: its name vector belongs to none.
+                        None if kinds[node_id] is NodeKind.ENTITY else event.video_id,
                         kinds[node_id].value,
                         record.embedding_model,
                         np.asarray(vec, dtype=np.float32).tobytes(),
@@ -360,6 +451,23 @@ class NetworkxEventStore:
                     for node_id, vec in record.vectors.items()
                 ],
             )
+            # Re-committing an event replaces its keyframe vectors, like its other results.
+            db.execute("DELETE FROM frame_vectors WHERE event_id = ?", (event.id,))
+            db.executemany(
+                "INSERT INTO frame_vectors VALUES (?, ?, ?, ?, ?)",
+                [
+                    (
+                        event.id,
+                        ts_ms,
+                        event.video_id,
+                        record.frame_model,
+                        np.asarray(vec, dtype=np.float32).tobytes(),
+                    )
+                    for ts_ms, vec in sorted(record.frame_vectors.items())
+                ],
+            )
+            for merge in record.merges:
+                self._write_merge(db, merge)
         # The transaction is durable: mirror it in memory.
         self._remove_nodes(set(stale) | orphans)
         # (Guarded: networkx reads a node id it does not hold as an iterable of node ids, and a
@@ -376,6 +484,13 @@ class NetworkxEventStore:
             self._add_vector(
                 node_id, kinds[node_id], event.video_id, np.asarray(vec, dtype=np.float32)
             )
+        with self._lock:
+            self._frames.put(
+                event.id,
+                event.video_id,
+                [np.asarray(v, dtype=np.float32) for _, v in sorted(record.frame_vectors.items())],
+            )
+            self._merges.update({m.alias_id: m for m in record.merges})
 
     def delete_video(self, video_id: str) -> None:
         if self.get_video(video_id) is None:
@@ -387,6 +502,7 @@ class NetworkxEventStore:
             db.execute("DELETE FROM nodes WHERE video_id = ?", (video_id,))
             db.execute("DELETE FROM edges WHERE video_id = ?", (video_id,))
             db.execute("DELETE FROM vectors WHERE video_id = ?", (video_id,))
+            db.execute("DELETE FROM frame_vectors WHERE video_id = ?", (video_id,))
             _unindex_text(db, ids)
             # Entities are shared across videos: drop only those no event involves any more.
             orphans = {
@@ -398,7 +514,107 @@ class NetworkxEventStore:
             }
             db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
         self._remove_nodes(ids | orphans)
+        # RELATES_TO edges of this video between entities that stay (other videos involve them)
+        # lost their rows above: drop their mirrors too.
+        stale_relations = [
+            (u, v, key)
+            for u, v, key, d in self._graph.edges(keys=True, data=True)
+            if key == EdgeType.RELATES_TO.value and d.get("video_id") == video_id
+        ]
+        self._graph.remove_edges_from(stale_relations)
         self._timeline.pop(video_id, None)
+
+    def delete_events_before(self, video_id: str, before_ms: int) -> int:
+        if self.get_video(video_id) is None:
+            raise NotFoundError(f"no video {video_id!r} in the store")
+        with self._transaction() as db:
+            events = [
+                row[0]
+                for row in db.execute(
+                    "SELECT id FROM nodes WHERE video_id = ? AND kind = ? AND start_ms < ? "
+                    "AND end_ms <= ?",
+                    (video_id, NodeKind.EVENT.value, before_ms, before_ms),
+                )
+            ]
+            doomed = set(events)
+            involved: set[str] = set()
+            for eid in events:
+                for dst, etype in db.execute(
+                    "SELECT dst, type FROM edges WHERE src = ? AND type IN (?, ?, ?)",
+                    (
+                        eid,
+                        EdgeType.HAS_SPEECH.value,
+                        EdgeType.SHOWS_TEXT.value,
+                        EdgeType.INVOLVES.value,
+                    ),
+                ):
+                    (involved if etype == EdgeType.INVOLVES.value else doomed).add(dst)
+            # Relations between (shared) entities name the event that saw them.
+            relations = [
+                (src, dst)
+                for src, dst, data in db.execute(
+                    "SELECT src, dst, data FROM edges WHERE video_id = ? AND type = ?",
+                    (video_id, EdgeType.RELATES_TO.value),
+                )
+                if json.loads(data).get("event_id") in doomed
+            ]
+            db.executemany(
+                "DELETE FROM edges WHERE src = ? AND dst = ? AND type = ?",
+                [(src, dst, EdgeType.RELATES_TO.value) for src, dst in relations],
+            )
+            rows = [(node_id,) for node_id in doomed]
+            db.executemany("DELETE FROM nodes WHERE id = ?", rows)
+            db.executemany("DELETE FROM vectors WHERE id = ?", rows)
+            db.executemany("DELETE FROM frame_vectors WHERE event_id = ?", rows)
+            db.executemany("DELETE FROM edges WHERE src = ?", rows)
+            db.executemany("DELETE FROM edges WHERE dst = ?", rows)
+            _unindex_text(db, doomed)
+            orphans = {
+                ent
+                for ent in involved
+                if db.execute(
+                    "SELECT 1 FROM edges WHERE dst = ? AND type = ? LIMIT 1",
+                    (ent, EdgeType.INVOLVES.value),
+                ).fetchone()
+                is None
+            }
+            db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
+            db.executemany("DELETE FROM edges WHERE src = ? OR dst = ?", [(o, o) for o in orphans])
+        for src, dst in relations:
+            if self._graph.has_edge(src, dst, key=EdgeType.RELATES_TO.value):
+                self._graph.remove_edge(src, dst, key=EdgeType.RELATES_TO.value)
+        self._remove_nodes(doomed | orphans)
+        self._reclaim_space()
+        return len(events)
+
+    def delete_summaries(self, video_id: str, summary_ids: Sequence[str]) -> int:
+        with self._lock:
+            found = {
+                s
+                for s in summary_ids
+                if s in self._graph
+                and self._graph.nodes[s]["kind"] is NodeKind.SUMMARY
+                and self._graph.nodes[s]["video_id"] == video_id
+            }
+        if not found:
+            return 0
+        with self._transaction() as db:
+            rows = [(s,) for s in found]
+            db.executemany("DELETE FROM nodes WHERE id = ?", rows)
+            db.executemany("DELETE FROM vectors WHERE id = ?", rows)
+            db.executemany("DELETE FROM edges WHERE src = ? OR dst = ?", [(s, s) for s in found])
+            _unindex_text(db, found)
+        self._remove_nodes(found)
+        return len(found)
+
+    def _reclaim_space(self) -> None:
+        """Give freed pages back to the file system, so a store pruned as it grows stays the size
+        of what it keeps (stores made before auto_vacuum was set reuse freed pages instead)."""
+        with self._lock:
+            # (executescript steps the pragma to the end; execute() frees a single page)
+            self._db.executescript("PRAGMA incremental_vacuum;")
+            # The WAL keeps its high-water size otherwise; a busy reader only postpones this.
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -476,12 +692,132 @@ class NetworkxEventStore:
     def entity_events(self, entity_id: str) -> list[Event]:
         with self._lock:
             self._model(entity_id)
-            found = [
-                self._event(src)
-                for src, _, key in self._graph.in_edges(entity_id, keys=True)
+            members = [entity_id, *self.aliases_of(entity_id)]
+            found = {
+                src: self._event(src)
+                for member in members
+                for src, _, key in self._graph.in_edges(member, keys=True)
                 if key == EdgeType.INVOLVES.value
-            ]
+            }.values()
         return sorted(found, key=lambda e: (e.video_id, e.span.start_ms))
+
+    def find_entities(self, name: str, *, k: int = 10) -> list[Entity]:
+        key, words = entity_query(name)
+        with self._lock:
+            entities = [
+                self._model(n)
+                for n, d in self._graph.nodes(data=True)
+                if d["kind"] is NodeKind.ENTITY
+            ]
+        scored = [
+            (score, e)
+            for e in entities
+            if isinstance(e, Entity) and (score := entity_score(e.name, key, words)) > 0
+        ]
+        scored.sort(key=lambda item: (-item[0], item[1].name, item[1].id))
+        return [e for _, e in scored[: max(k, 0)]]
+
+    def relations(self, entity_id: str) -> list[Relation]:
+        with self._lock:
+            if not isinstance(self._model(entity_id), Entity):
+                raise NotFoundError(f"{entity_id!r} is not an entity")
+            edges = [
+                *self._graph.out_edges(entity_id, keys=True, data=True),
+                *self._graph.in_edges(entity_id, keys=True, data=True),
+            ]
+            found = []
+            for src, dst, key, data in dict.fromkeys(
+                (s, d, k, json.dumps(p, sort_keys=True)) for s, d, k, p in edges
+            ):
+                if key != EdgeType.RELATES_TO.value:
+                    continue
+                props = json.loads(data)
+                event_id = str(props.get("event_id", ""))
+                event = self._model(event_id) if event_id in self._graph else None
+                subject, obj = self._model(src), self._model(dst)
+                assert isinstance(subject, Entity) and isinstance(obj, Entity)
+                found.append(
+                    Relation(
+                        subject=subject,
+                        predicate=str(props.get("predicate", "")),
+                        object=obj,
+                        event_id=event_id,
+                        video_id=str(props.get("video_id", "")),
+                        span=event.span if isinstance(event, Event) else None,
+                    )
+                )
+        return sorted(found, key=relation_order)
+
+    def aliases_of(self, entity_id: str) -> list[str]:
+        with self._lock:
+            return sorted(a for a, m in self._merges.items() if m.canonical_id == entity_id)
+
+    def entity(self, entity_id: str) -> Entity | None:
+        with self._lock:
+            if entity_id not in self._graph:
+                return None
+            model = self._model(entity_id)
+            return model if isinstance(model, Entity) else None
+
+    def entity_candidates(
+        self, kind: EntityKind, vector: npt.NDArray[np.float32], *, k: int
+    ) -> list[EntityHit]:
+        query = np.asarray(vector, dtype=np.float32).ravel()
+        with self._lock:
+            ids = [
+                i
+                for i, v in self._entity_vecs.items()
+                if i not in self._merges and v.shape == query.shape
+            ]
+            if not ids or k <= 0:
+                return []
+            scores = np.vstack([self._entity_vecs[i] for i in ids]) @ query
+            hits: list[EntityHit] = []
+            for pos in np.argsort(-scores):
+                entity = self.entity(ids[int(pos)])
+                if entity is not None and entity.kind is kind:
+                    hits.append(EntityHit(entity=entity, score=float(scores[int(pos)])))
+                    if len(hits) >= k:
+                        break
+            return hits
+
+    def _write_merge(self, db: sqlite3.Connection, merge: EntityMerge) -> None:
+        """Check a merge against the durable record and write it (inside a transaction)."""
+        alias, canonical = merge.alias_id, merge.canonical_id
+        if alias == canonical:
+            raise InputError(f"cannot merge entity {alias!r} into itself")
+        for node_id in (alias, canonical):
+            row = db.execute("SELECT kind FROM nodes WHERE id = ?", (node_id,)).fetchone()
+            if row is None or row[0] != NodeKind.ENTITY.value:
+                raise NotFoundError(f"merge {alias} -> {canonical}: no entity {node_id!r}")
+        if db.execute("SELECT 1 FROM merges WHERE alias_id = ?", (canonical,)).fetchone():
+            raise InputError(f"cannot merge into {canonical!r}: it is an alias itself")
+        if db.execute("SELECT 1 FROM merges WHERE canonical_id = ?", (alias,)).fetchone():
+            raise InputError(f"cannot merge {alias!r}: other entities are merged into it")
+        db.execute(
+            "INSERT OR REPLACE INTO merges VALUES (?, ?, ?, ?)",
+            (alias, canonical, merge.video_id, merge.model_dump_json()),
+        )
+
+    def merge_entities(self, merge: EntityMerge) -> None:
+        with self._transaction() as db:
+            self._write_merge(db, merge)
+        with self._lock:
+            self._merges[merge.alias_id] = merge
+
+    def unmerge_entity(self, alias_id: str) -> EntityMerge:
+        with self._transaction() as db:
+            merge = self._merges.get(alias_id)
+            if merge is None:
+                raise NotFoundError(f"entity {alias_id!r} is not merged into another")
+            db.execute("DELETE FROM merges WHERE alias_id = ?", (alias_id,))
+            del self._merges[alias_id]
+        return merge
+
+    def merges(self, video_id: str | None = None) -> list[EntityMerge]:
+        with self._lock:
+            found = [m for m in self._merges.values() if video_id in (None, m.video_id)]
+        return sorted(found, key=lambda m: (m.merged_at, m.alias_id))
 
     def node_hit(self, node_id: str) -> SearchHit:
         with self._lock:
@@ -525,6 +861,17 @@ class NetworkxEventStore:
                     if len(hits) >= k:
                         break
             return hits
+
+    def frame_search(
+        self, vector: npt.NDArray[np.float32], *, k: int, video_id: str | None = None
+    ) -> list[SearchHit]:
+        with self._lock:
+            found = self._frames.search(vector, k=k, video_id=video_id)
+            return [self._hit(eid, score) for eid, score in found if eid in self._graph]
+
+    def has_frames(self, video_id: str | None = None) -> bool:
+        with self._lock:
+            return self._frames.has_frames(video_id)
 
     def keyword_search(
         self,
@@ -610,6 +957,8 @@ class NetworkxEventStore:
         with self._lock:
             nodes = Counter(str(d["kind"].value) for _, d in self._graph.nodes(data=True))
             edges = Counter(str(key) for _, _, key in self._graph.edges(keys=True))
+            if self._merges:  # merges are a table of their own, counted as the edges they are
+                edges[MERGED_INTO] = len(self._merges)
             observers: Counter[str] = Counter()
             for n, d in self._graph.nodes(data=True):
                 if d["kind"] is NodeKind.EVENT:
@@ -639,4 +988,14 @@ class NetworkxEventStore:
                 "SELECT id FROM vectors WHERE id NOT IN (SELECT id FROM nodes)"
             ):
                 problems.append(f"vector without node {node_id}")
+            for (alias,) in self._db.execute(
+                "SELECT alias_id FROM merges WHERE alias_id NOT IN (SELECT id FROM nodes) "
+                "OR canonical_id NOT IN (SELECT id FROM nodes)"
+            ):
+                problems.append(f"merge of a missing entity {alias}")
+            for (event_id_,) in self._db.execute(
+                "SELECT DISTINCT event_id FROM frame_vectors "
+                "WHERE event_id NOT IN (SELECT id FROM nodes)"
+            ):
+                problems.append(f"frame vectors without event {event_id_}")
         return problems

@@ -67,6 +67,10 @@ def _ingest(
 
     if mode == "quiet":
         return service.ingest(source, name=name, realtime=realtime)
+    from avas.ingest import is_live_uri
+
+    if is_live_uri(source):
+        return _ingest_live(service, source, name, mode)
     if mode == "json":
 
         def emit(p: IngestProgress) -> None:
@@ -93,6 +97,70 @@ def _ingest(
             )
 
         return service.ingest(source, name=name, progress=on_progress, realtime=realtime)
+
+
+def _ingest_live(service: Service, uri: str, name: str | None, mode: str) -> IngestReport:
+    """A stream: a status line refreshed in place, or (json) a status record every few seconds."""
+    import threading
+
+    from rich.live import Live
+    from rich.text import Text
+
+    from avas.ingest import open_source
+    from avas.ingest.live_source import LiveSource
+    from avas.ingest.status import StreamWatch
+    from avas.pipeline import Progress as IngestProgress
+    from avas.pipeline import live_video_id, validate_video_id
+
+    stored = service.store.events(validate_video_id(name) if name else live_video_id(uri))
+    source = open_source(uri, service.settings.ingest)
+    assert isinstance(source, LiveSource)
+    watch = StreamWatch(source, resumed_from_ms=stored[-1].span.end_ms if stored else 0)
+    # Progress and status records come from two threads: a status never counts an event whose
+    # progress record is not out yet.
+    lock = threading.RLock()
+
+    def emit(record: dict[str, Any]) -> None:
+        with lock:
+            sys.stdout.write(json.dumps(record) + "\n")
+            sys.stdout.flush()
+
+    def on_progress(p: IngestProgress) -> None:
+        with lock:
+            watch.on_progress(p)
+            if mode == "json":
+                emit({"type": "progress", **p.model_dump()})
+
+    def emit_status() -> None:
+        with lock:
+            emit({"type": "status", **watch.status().model_dump()})
+
+    stop = threading.Event()
+    try:
+        if mode == "json":
+            every = service.settings.ingest.live_status_interval_s
+
+            def tick() -> None:
+                while not stop.wait(every):
+                    emit_status()
+
+            threading.Thread(target=tick, name="avas-status", daemon=True).start()
+            report = service.pipeline.run(source, name=name, progress=on_progress)
+        else:
+
+            def line() -> Text:
+                return Text(watch.status().line(), overflow="ellipsis", no_wrap=True)
+
+            with Live(console=err, refresh_per_second=2, transient=True, get_renderable=line):
+                report = service.pipeline.run(source, name=name, progress=on_progress)
+    finally:
+        stop.set()
+        source.close()
+    watch.finish()
+    if mode == "json":
+        emit_status()
+        emit({"type": "report", **report.model_dump(mode="json")})
+    return report
 
 
 def _print_report(report: IngestReport) -> None:
@@ -220,17 +288,13 @@ def find(
     ] = False,
 ) -> None:
     """Find the moments (or videos) that match a query, without asking the agent."""
-    from avas.retrieval.moments import MomentFinder
-
     if whole_videos and video:
         raise InputError("--videos ranks the whole corpus: drop --video")
     service = _service()
     try:
         if video is not None and service.store.get_video(video) is None:
             raise NotFoundError(f"no video {video!r} in the store (see `avas videos`)")
-        finder = MomentFinder(
-            service.store, service.embedder, min_dense=service.settings.agent.min_dense_score
-        )
+        finder = service.moment_finder()  # with the visual modality and re-ranker when configured
         if whole_videos:
             ranked = finder.rank_videos(query, k=k)
             if as_json:
@@ -358,6 +422,103 @@ def graph_import(
     out.print(f"imported {n} events from {in_path}")
 
 
+@graph_app.command("merges")
+def graph_merges(
+    video: Annotated[
+        str | None, typer.Option("--video", help="only merges made ingesting this video")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """Entities linked to another by a similar name: the alias, its canonical entity, the score
+    and the event that linked them. `avas graph unmerge ALIAS_ID` undoes one."""
+    service = _service()
+    try:
+        found = service.store.merges(video_id=video)
+        names = {}
+        for m in found:
+            for node_id in (m.alias_id, m.canonical_id):
+                entity = service.store.entity(node_id)
+                names[node_id] = entity.name if entity is not None else ""
+    finally:
+        service.close()
+    if as_json:
+        rows = [
+            m.model_dump(mode="json")
+            | {"alias_name": names[m.alias_id], "canonical_name": names[m.canonical_id]}
+            for m in found
+        ]
+        print(json.dumps(rows))
+        return
+    if not found:
+        out.print("no merges")
+        return
+    table = Table("alias", "alias name", "canonical name", "score", "event", "model")
+    for m in found:
+        table.add_row(
+            m.alias_id,
+            names[m.alias_id],
+            names[m.canonical_id],
+            f"{m.score:.3f}",
+            m.event_id,
+            m.model,
+        )
+    out.print(table)
+
+
+@graph_app.command("unmerge")
+def graph_unmerge(
+    alias_id: Annotated[str, typer.Argument(help="the alias's entity id (`avas graph merges`)")],
+) -> None:
+    """Undo a merge: the alias is a separate entity again, with its own events."""
+    service = _service()
+    try:
+        merge = service.store.unmerge_entity(alias_id)
+    finally:
+        service.close()
+    out.print(f"unmerged {merge.alias_id} from {merge.canonical_id}", highlight=False)
+
+
+@graph_app.command("prune")
+def graph_prune(
+    keep: Annotated[
+        str, typer.Option("--keep", help="detail kept behind each video's newest event: 6h, 90m")
+    ],
+    video: Annotated[str | None, typer.Option("--video", help="one video; default: all")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON report per video")] = False,
+) -> None:
+    """Roll events older than --keep into segment summaries and delete their details."""
+    from avas.graph.retention import parse_duration_ms, prune_video
+    from avas.graph.summaries import make_summariser
+
+    keep_ms = parse_duration_ms(keep)
+    service = _service()
+    try:
+        summariser = make_summariser(service.settings.summary)
+        if video is not None and service.store.get_video(video) is None:
+            raise NotFoundError(f"unknown video {video!r}")
+        ids = [video] if video is not None else [v.id for v in service.store.videos()]
+        segment_ms = service.settings.segment.summary_segment_ms
+        for video_id in ids:
+            report = prune_video(
+                service.store,
+                service.embedder,
+                video_id,
+                keep_ms=keep_ms,
+                segment_ms=segment_ms,
+                summariser=summariser,
+            )
+            if as_json:
+                print(report.model_dump_json())
+            else:
+                out.print(
+                    f"{video_id}: {report.events_deleted} events before "
+                    f"{fmt_ms(report.before_ms)} rolled into summaries "
+                    f"({report.segments_summarised} segment summaries written)"
+                )
+    finally:
+        service.close()
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="default: AVAS_API__HOST")] = None,
@@ -389,11 +550,20 @@ def monitor(
     name: Annotated[
         list[str] | None, typer.Option("--name", help="stream names, in source order")
     ] = None,
+    keep: Annotated[
+        str | None,
+        typer.Option("--keep", help="retention: keep events this long (6h); default: all"),
+    ] = None,
 ) -> None:
     """Watch streams continuously; alerts as JSON lines on stdout (files replay in real time)."""
+    from avas.graph.retention import parse_duration_ms
     from avas.monitor.runner import format_status, run_monitor
 
+    keep_ms = parse_duration_ms(keep) if keep is not None else None
     service = _service()
+    settings = service.settings.monitor
+    if keep_ms is not None:
+        settings = settings.model_copy(update={"keep_events_ms": keep_ms})
     try:
         statuses = run_monitor(
             service,
@@ -403,7 +573,7 @@ def monitor(
             webhook=webhook,
             alerts_file=alerts,
             names=name or None,
-            settings=service.settings.monitor,
+            settings=settings,
         )
     finally:
         service.close()

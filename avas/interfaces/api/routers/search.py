@@ -18,10 +18,7 @@ router = APIRouter(tags=["search"])
 
 
 def _finder(ctx: Ctx) -> MomentFinder:
-    service = ctx.service
-    return MomentFinder(
-        service.store, service.embedder, min_dense=service.settings.agent.min_dense_score
-    )
+    return ctx.service.moment_finder()  # the same search as `avas find`
 
 
 @router.get("/search")
