@@ -280,6 +280,11 @@ class ApiSettings(BaseModel):
 
 
 class MonitorSettings(BaseModel):
+    merge_events: bool = Field(
+        False,
+        description="merge adjacent look-alike events while monitoring; off by default because "
+        "a merge holds each event back until the next one closes, and alerts fire on commit",
+    )
     alerts_dir: Path | None = Field(
         None, description="where alert thumbnails go; None: <AVAS_HOME>/alerts"
     )

@@ -256,8 +256,10 @@ class IngestPipeline:
         name: str | None = None,
         progress: ProgressFn | None = None,
         on_event: EventHook | None = None,
+        merge: bool | None = None,
     ) -> IngestReport:
-        """Ingest from an open source (the caller closes it)."""
+        """Ingest from an open source (the caller closes it). ``merge`` overrides the
+        segment settings' online merge (the monitor turns it off: a held event alerts late)."""
         started = time.perf_counter()
         info = source.info
         if name:
@@ -351,7 +353,7 @@ class IngestPipeline:
                 min_similarity=seg.merge_min_similarity,
                 embed=lambda text: self.embedder.embed([text])[0].tolist(),
             )
-            if seg.merge
+            if (seg.merge if merge is None else merge)
             else None
         )
 

@@ -288,7 +288,12 @@ class Monitor:
                     self._on_event(stream, tapped, record)
 
                 stream.state = "running"
-                report = self.pipeline.run(tapped, name=stream.video_id, on_event=on_event)
+                report = self.pipeline.run(
+                    tapped,
+                    name=stream.video_id,
+                    on_event=on_event,
+                    merge=self.settings.merge_events,
+                )
                 failures = 0 if report.events else failures + 1
                 if not stream.is_live:
                     stream.state = "finished"

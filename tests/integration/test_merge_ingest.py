@@ -128,3 +128,22 @@ def test_kill_then_resume_with_merging_never_duplicates(
     assert events[-1].span.end_ms >= static_video.duration_ms - 1000
     for a, b in itertools.pairwise(events):
         assert a.span.end_ms == b.span.start_ms, (a.span, b.span)
+
+
+def test_merge_off_for_one_run_commits_every_window(
+    static_video: SampleManifest, tmp_path: Path
+) -> None:
+    """The monitor runs the pipeline with merge=False (MonitorSettings.merge_events): each window
+    commits as it closes, so an alert never waits for the next window."""
+    assert Settings().monitor.merge_events is False
+    segment = SegmentSettings(max_event_ms=WINDOW_MS, merge_max_ms=60_000)
+    service = Service(Settings(home=tmp_path / "home", segment=segment))
+    source = open_source(Path(static_video.path), service.settings.ingest)
+    try:
+        report = service.pipeline.run(source, name="unmerged", merge=False)
+        events = service.store.events("unmerged")
+    finally:
+        source.close()
+        service.close()
+    assert report.events_merged == 0
+    assert sum(e.span.end_ms <= 40_000 for e in events) >= 4, [e.span for e in events]
