@@ -58,13 +58,13 @@ from graph_schema import (
     Video,
     entity_id,
     event_id,
+    involves_role,
     normalize_name,
     speech_id,
     text_id,
 )
 
 _VIDEO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
-_ROLES = {EntityKind.TEXT: "text", EntityKind.NAME: "mentioned"}  # INVOLVES role; else "seen"
 
 
 def validate_video_id(video_id: str) -> str:
@@ -568,7 +568,7 @@ class IngestPipeline:
                 src=eid,
                 dst=ent.id,
                 type=EdgeType.INVOLVES,
-                props={"role": _ROLES.get(ent.kind, "seen")},
+                props={"role": involves_role(ent.kind)},
             )
             for ent in entities.values()
         ]

@@ -187,6 +187,11 @@ class Entity(BaseModel):
 MERGED_INTO = "MERGED_INTO"
 
 
+def involves_role(kind: EntityKind) -> str:
+    """The INVOLVES edge's role for an entity of ``kind``: how the event came to involve it."""
+    return {EntityKind.TEXT: "text", EntityKind.NAME: "mentioned"}.get(kind, "seen")
+
+
 class EntityMerge(BaseModel):
     """An observed entity linked to an existing one by similar (not identical) names.
 

@@ -3,9 +3,12 @@
     export_jsonl(store, Path("graph.jsonl"))
     import_jsonl(other_store, embedder, Path("graph.jsonl"))
 
-JSONL holds one video per line with its events and their speech, texts and entities. Vectors are
-not exported: import recomputes them with the importing side's embedder, so a graph can move to
-a store configured with another embedding model.
+JSONL holds one video per line with its events and their speech, texts and entities, the
+relations between entities and the entity merges made while ingesting it. Vectors are not
+exported: import recomputes text and entity-name vectors with the importing side's embedder, so
+a graph can move to a store configured with another embedding model. Keyframe vectors need the
+video's frames, so an imported graph has none until the video is ingested again with an image
+embedder.
 """
 
 from __future__ import annotations
@@ -15,32 +18,36 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from avas.errors import InputError
-from avas.graph.base import EventDetails, EventGraphStore
+from avas.graph.base import EventDetails, EventGraphStore, Relation
+from avas.graph.linking import EntityLinker
 from avas.graph.summaries import SummaryBuilder
 from avas.perception.base import Embedder
 from graph_schema import (
     Edge,
     EdgeType,
-    EntityKind,
+    EntityMerge,
     Event,
     EventRecord,
     OnScreenText,
     SpeechSegment,
     Video,
+    involves_role,
 )
 
 
 class VideoExport(BaseModel):
     video: Video
     events: list[EventDetails]
+    relations: list[Relation] = Field(default_factory=list)
+    merges: list[EntityMerge] = Field(default_factory=list)
 
 
-def _records(details: list[EventDetails], embedder: Embedder) -> Iterator[EventRecord]:
+def _records(item: VideoExport, embedder: Embedder) -> Iterator[EventRecord]:
     previous: Event | None = None
-    for d in details:
+    for d in item.events:
         event = d.event
         edges = [Edge(src=event.video_id, dst=event.id, type=EdgeType.HAS_EVENT)]
         if previous is not None:
@@ -55,9 +62,19 @@ def _records(details: list[EventDetails], embedder: Embedder) -> Iterator[EventR
                 src=event.id,
                 dst=e.id,
                 type=EdgeType.INVOLVES,
-                props={"role": "text" if e.kind is EntityKind.TEXT else "seen"},
+                props={"role": involves_role(e.kind)},
             )
             for e in d.entities
+        ]
+        edges += [
+            Edge(
+                src=r.subject.id,
+                dst=r.object.id,
+                type=EdgeType.RELATES_TO,
+                props={"predicate": r.predicate, "event_id": event.id, "video_id": r.video_id},
+            )
+            for r in item.relations
+            if r.event_id == event.id
         ]
         bodies = {event.id: event.description} | {s.id: s.text for s in d.speech}
         bodies |= {t.id: t.text for t in d.texts}
@@ -70,6 +87,7 @@ def _records(details: list[EventDetails], embedder: Embedder) -> Iterator[EventR
             edges=edges,
             vectors={k: v.tolist() for k, v in zip(bodies, vectors, strict=True)},
             embedding_model=embedder.model_id,
+            merges=[m for m in item.merges if m.event_id == event.id],
         )
         previous = event
 
@@ -80,9 +98,27 @@ def export_jsonl(store: EventGraphStore, path: Path) -> int:
     with path.open("w", encoding="utf-8") as out:
         for video in store.videos():
             details = [store.event_details(e.id) for e in store.events(video.id)]
-            out.write(VideoExport(video=video, events=details).model_dump_json() + "\n")
+            export = VideoExport(
+                video=video,
+                events=details,
+                relations=_relations(store, video.id, details),
+                merges=store.merges(video.id),
+            )
+            out.write(export.model_dump_json() + "\n")
             count += len(details)
     return count
+
+
+def _relations(
+    store: EventGraphStore, video_id: str, details: list[EventDetails]
+) -> list[Relation]:
+    """The video's RELATES_TO edges, each once (a relation is found from both its entities)."""
+    found: dict[tuple[str, str, str, str], Relation] = {}
+    for entity_id_ in dict.fromkeys(e.id for d in details for e in d.entities):
+        for r in store.relations(entity_id_):
+            if r.video_id == video_id:
+                found.setdefault((r.subject.id, r.predicate, r.object.id, r.event_id), r)
+    return list(found.values())
 
 
 def import_jsonl(
@@ -107,8 +143,11 @@ def import_jsonl(
     for item in exports:
         store.upsert_video(item.video.model_copy(update={"status": "ingesting"}))
         summaries = SummaryBuilder(store, embedder, video_id=item.video.id, segment_ms=segment_ms)
-        for record in _records(item.events, embedder):
-            store.commit_event(record)
+        # Entity-name vectors, so later ingests can link to imported entities; the merges are
+        # the exported ones, not linked anew.
+        names = EntityLinker(store, embedder, enabled=False)
+        for record in _records(item, embedder):
+            store.commit_event(names.link(record))
             summaries.note(record.event)
             count += 1
         summaries.finish()
