@@ -126,25 +126,43 @@ class OpenAICompatibleCaptioner:
     # -- request -------------------------------------------------------------------------------
 
     def _messages(self, frames: list[RGBImage], context: str) -> list[dict[str, Any]]:
-        picked = _subsample(frames, self.max_images)
-        text = (
-            f"{len(picked)} frame(s) from one event of a video, in time order. "
-            "Describe the event as the JSON object specified."
+        return caption_messages(
+            frames,
+            context,
+            system_prompt=self.system_prompt,
+            max_images=self.max_images,
+            max_side_px=self.max_side_px,
+            jpeg_quality=self.jpeg_quality,
         )
-        if context.strip():
-            text += f"\n\nContext (use only to help read what is visible):\n{context.strip()}"
-        parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
-        parts += [
-            {
-                "type": "image_url",
-                "image_url": {"url": _jpeg_data_uri(f, self.max_side_px, self.jpeg_quality)},
-            }
-            for f in picked
-        ]
-        return [
-            {"role": "system", "content": self.system_prompt},
-            {"role": "user", "content": parts},
-        ]
+
+
+def caption_messages(
+    frames: list[RGBImage],
+    context: str,
+    *,
+    system_prompt: str,
+    max_images: int,
+    max_side_px: int,
+    jpeg_quality: int,
+) -> list[dict[str, Any]]:
+    """The chat for one event, as every captioner sends it: a system prompt, then a user turn
+    with the instruction, the observations as context, and up to ``max_images`` JPEG frames."""
+    picked = _subsample(frames, max_images)
+    text = (
+        f"{len(picked)} frame(s) from one event of a video, in time order. "
+        "Describe the event as the JSON object specified."
+    )
+    if context.strip():
+        text += f"\n\nContext (use only to help read what is visible):\n{context.strip()}"
+    parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    parts += [
+        {"type": "image_url", "image_url": {"url": _jpeg_data_uri(f, max_side_px, jpeg_quality)}}
+        for f in picked
+    ]
+    return [
+        {"role": "system", "content": system_prompt},
+        {"role": "user", "content": parts},
+    ]
 
 
 def _subsample(frames: list[RGBImage], k: int) -> list[RGBImage]:

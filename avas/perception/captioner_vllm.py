@@ -24,8 +24,7 @@ from avas.perception.captioner_base import StructuredCaption, caption_json_schem
 from avas.perception.captioner_openai import (
     DEFAULT_PROMPT_PATH,
     CaptionError,
-    _jpeg_data_uri,
-    _subsample,
+    caption_messages,
 )
 
 MISSING_EXTRA = (
@@ -140,25 +139,14 @@ class VLLMCaptioner:
 
     def messages(self, frames: list[RGBImage], context: str) -> list[dict[str, Any]]:
         """The chat for one event: the same text and image parts the HTTP captioner sends."""
-        picked = _subsample(frames, self.max_images)
-        text = (
-            f"{len(picked)} frame(s) from one event of a video, in time order. "
-            "Describe the event as the JSON object specified."
+        return caption_messages(
+            frames,
+            context,
+            system_prompt=self.system_prompt,
+            max_images=self.max_images,
+            max_side_px=self.max_side_px,
+            jpeg_quality=self.jpeg_quality,
         )
-        if context.strip():
-            text += f"\n\nContext (use only to help read what is visible):\n{context.strip()}"
-        parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
-        parts += [
-            {
-                "type": "image_url",
-                "image_url": {"url": _jpeg_data_uri(f, self.max_side_px, self.jpeg_quality)},
-            }
-            for f in picked
-        ]
-        return [
-            {"role": "system", "content": self.system_prompt},
-            {"role": "user", "content": parts},
-        ]
 
 
 def _parse(result: Any, index: int) -> StructuredCaption:
