@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import socket
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,3 +19,26 @@ def shared_path(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent: ../shared exists only on the project's machines")
     return path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def parse_sse(lines: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
+    """``(event, data)`` pairs of a server-sent-events body; comments (keep-alives) are skipped."""
+    messages: list[tuple[str, dict[str, Any]]] = []
+    event, data = "message", ""
+    for line in lines:
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data += line[5:].strip()
+        elif not line and data:
+            messages.append((event, json.loads(data)))
+            event, data = "message", ""
+    return messages

@@ -7,13 +7,13 @@ The screenshot lands in tmp_path and in artifacts/ at the repository root (git-i
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests_support import free_port
 
 from avas.interfaces.api import ApiSettings, create_app
 from avas.media.sample import SampleManifest
@@ -33,17 +33,10 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def base_url(service: Service, ingested: IngestReport, sample: SampleManifest) -> Iterator[str]:
     api = ApiSettings(media_roots=[Path(sample.path).parent])
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_app(service, api), host="127.0.0.1", port=port, log_level="warning"
     )

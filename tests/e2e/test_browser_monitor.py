@@ -6,13 +6,13 @@ Needs Debian's chromium + chromium-driver (apt); skipped with the reason when th
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests_support import free_port
 
 from avas.config import Settings
 from avas.interfaces.api import ApiSettings, create_app
@@ -30,13 +30,6 @@ uvicorn = pytest.importorskip("uvicorn", reason="pip install uvicorn")
 from selenium.webdriver import Chrome  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -77,7 +70,7 @@ def base_url(tmp_path: Path) -> Iterator[str]:
             matched=[Match(kind="text", value="INTRUDER", condition="INTRUDER")],
         )
     )
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_app(service, ApiSettings()), host="127.0.0.1", port=port, log_level="warning"
     )

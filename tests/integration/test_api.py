@@ -5,7 +5,6 @@ Mutating tests (ingest, upload, delete) use their own store, so the session's st
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from tests_support import parse_sse
 
 from avas.config import Settings
 from avas.interfaces.api import ApiSettings, create_app
@@ -32,21 +32,6 @@ TOKEN = "test-token-0123456789abcdef"
 
 def _client(service: Service, **api: object) -> TestClient:
     return TestClient(create_app(service, ApiSettings.model_validate(api)))
-
-
-def _sse(lines: Iterator[str]) -> list[tuple[str, dict[str, object]]]:
-    """``(event, data)`` pairs of an SSE body; comments (keep-alives) are skipped."""
-    messages: list[tuple[str, dict[str, object]]] = []
-    event, data = "message", ""
-    for line in lines:
-        if line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data += line[5:].strip()
-        elif not line and data:
-            messages.append((event, json.loads(data)))
-            event, data = "message", ""
-    return messages
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +97,7 @@ def test_ask_streams_steps_then_a_cited_answer(client: TestClient, budget: Plant
     with client.stream("POST", "/ask", json=body) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        messages = _sse(response.iter_lines())
+        messages = parse_sse(response.iter_lines())
     names = [name for name, _ in messages]
     assert names[-1] == "answer" and names.count("answer") == 1
     assert "step" in names[:-1] and set(names[:-1]) == {"step"}
@@ -293,7 +278,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory, clip: SampleManifest) -> I
 def _follow(c: TestClient, job_id: str) -> list[tuple[str, dict[str, object]]]:
     with c.stream("GET", f"/ingest/{job_id}/events") as response:
         assert response.status_code == 200
-        return _sse(response.iter_lines())
+        return parse_sse(response.iter_lines())
 
 
 def test_ingest_job_reports_progress_then_completes(

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests_support import parse_sse
 
 from avas.config import PerceptionSettings, SegmentSettings, Settings
 from avas.interfaces.api import ApiSettings, create_app
@@ -42,20 +43,6 @@ def _wait_for(check: Callable[[], bool], timeout_s: float) -> bool:
             return True
         time.sleep(0.2)
     return check()
-
-
-def _sse(lines: Iterator[str]) -> list[tuple[str, dict[str, Any]]]:
-    messages: list[tuple[str, dict[str, Any]]] = []
-    event, data = "message", ""
-    for line in lines:
-        if line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data += line[5:].strip()
-        elif not line and data:
-            messages.append((event, json.loads(data)))
-            event, data = "message", ""
-    return messages
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +100,7 @@ def test_streams_alerts_and_retention_over_the_api(
         def listen() -> None:
             with client.stream("GET", "/alerts/stream", params={"max": 1}) as response:
                 assert response.headers["content-type"].startswith("text/event-stream")
-                streamed.extend(_sse(response.iter_lines()))
+                streamed.extend(parse_sse(response.iter_lines()))
 
         listener = threading.Thread(target=listen, daemon=True)
         listener.start()
