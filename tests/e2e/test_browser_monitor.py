@@ -21,9 +21,6 @@ from avas.monitor.state import ALERT_LOG, StreamStatus, state_dir_for, write_sta
 from avas.service import Service
 from graph_schema import TimeSpan
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
 webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium")
 uvicorn = pytest.importorskip("uvicorn", reason="pip install uvicorn")
 
@@ -86,29 +83,6 @@ def base_url(tmp_path: Path) -> Iterator[str]:
     server.should_exit = True
     thread.join(timeout=10)
     service.close()
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Chrome]:
-    for tool in (CHROMIUM, CHROMEDRIVER):
-        if not tool.exists():
-            pytest.skip(f"{tool} is absent: apt-get install chromium chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(str(CHROMEDRIVER)))
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_monitor_panel_lists_streams_and_alerts(browser: Chrome, base_url: str) -> None:
