@@ -15,6 +15,7 @@ citation of it still points at a stored node.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import takewhile
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,26 @@ from graph_schema import NodeKind, TimeSpan, normalize_name
 # absolute difference of 0-255 pixels): still frames cost nothing, a new overlay is read.
 CHANGED = 4.0
 MAX_SPAN_MS = 120_000  # looking again is for a moment, not a whole video
+# The agent looks again around its best hit, not over the hit's whole event: a word the speech
+# lost or a text flashed by sits next to the part that matched, and a few seconds of dense
+# OCR and speech cost about a second on two cores where a 30 s event costs several.
+MOMENT_PAD_MS = 4_000
+MOMENT_MAX_MS = 12_000
 MAX_CAPTION_FRAMES = 4
+
+
+def moment_around(hit: TimeSpan, event: TimeSpan) -> TimeSpan:
+    """The stretch to look again at for a hit: its span padded by a few seconds, within its
+    event, at most ``MOMENT_MAX_MS`` long (centred on the hit when the hit itself is longer)."""
+    start = max(event.start_ms, hit.start_ms - MOMENT_PAD_MS)
+    end = min(event.end_ms, hit.end_ms + MOMENT_PAD_MS)
+    if end - start > MOMENT_MAX_MS:
+        centre = (hit.start_ms + hit.end_ms) // 2
+        # Slide inside the event rather than shrink at its edges.
+        latest = max(event.start_ms, event.end_ms - MOMENT_MAX_MS)
+        start = min(max(event.start_ms, centre - MOMENT_MAX_MS // 2), latest)
+        end = min(event.end_ms, start + MOMENT_MAX_MS)
+    return TimeSpan(start_ms=start, end_ms=max(end, start + 1))
 
 
 class SpanLooker:
@@ -75,7 +95,11 @@ class SpanLooker:
                 if frame.ts_ms >= span.end_ms:
                     break
                 frames.append((frame.ts_ms, frame.rgb))
-            samples = [c.samples for c in source.audio(span.start_ms) if c.start_ms < span.end_ms]
+            # takewhile, not a filter: the audio reader would otherwise decode to the file's end.
+            samples = [
+                c.samples
+                for c in takewhile(lambda c: c.start_ms < span.end_ms, source.audio(span.start_ms))
+            ]
         finally:
             source.close()
         found = self._texts(video_id, frames, span)

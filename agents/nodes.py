@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from agents.analysis import analyse
+from agents.look import moment_around
 from agents.state import NOT_FOUND, AgentState, Answer, Citation, QuestionAnalysis
 from agents.tools import Toolkit
 from agents.verify import verify_extractive
@@ -138,13 +139,14 @@ def make_nodes(tools: Toolkit, *, min_dense: float, verify: bool = False) -> dic
         return {"analysis": analysis, "evidence": evidence, "steps": steps}
 
     def look_node(state: AgentState) -> AgentState:
-        """Thin evidence: look again, densely, at the best hit's event; keep what covers more."""
+        """Thin evidence: look again, densely, at the seconds around the best hit; keep what
+        covers more of the question."""
         analysis = state["analysis"]
         evidence = state.get("evidence", [])
         best = evidence[0]
         steps = list(state.get("steps", []))
         try:
-            span = tools.event_of(best.node_id).span
+            span = moment_around(best.span, tools.event_of(best.node_id).span)
             seen = tools.look_again(best.video_id, span, question=state["question"])
         except AvasError as exc:  # the file moved or is gone: answer from what is stored
             steps.append(f"look again: {exc}")

@@ -199,6 +199,26 @@ def test_look_again_reads_the_flash_and_the_speech(
     assert flash_store.stats() == before
 
 
+def test_look_again_decodes_only_its_span(
+    service: Service, flash_store: NetworkxEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A look at the first second of a 4.8 s video reads about a second of audio, not the rest
+    # of the file: on a 2-hour video that difference was seconds per question.
+    from avas.ingest.file_source import FileSource
+
+    read: list[int] = []
+    audio = FileSource.audio
+
+    def counting(self: FileSource, start_ms: int = 0) -> Iterator[Any]:
+        for chunk in audio(self, start_ms):
+            read.append(chunk.start_ms)
+            yield chunk
+
+    monkeypatch.setattr(FileSource, "audio", counting)
+    _looker(service, flash_store).look("flash", TimeSpan(start_ms=0, end_ms=1_000))
+    assert read and max(read) <= 1_000
+
+
 def test_offline_policy_looks_again_when_evidence_is_thin(
     service: Service, flash: SampleManifest, flash_store: NetworkxEventStore
 ) -> None:
