@@ -36,7 +36,7 @@ QUESTIONS = (
     "What text was shown after 10:00?",
     # Entity lookup: the on-screen name is a text entity; its events are the answer.
     "Who interacted with the harbor bridge?",
-    # Thin evidence (no "deficit" anywhere): the agent looks again at the best hit's event,
+    # Thin evidence (no "deficit" anywhere): the agent looks again around the best hit,
     # re-reading it at 4 frames a second with OCR and speech recognition.
     "What did the speaker say about the budget deficit?",
 )
