@@ -1,6 +1,7 @@
 """`avas ingest --json` on live streams: periodic status records (connection, lag, events,
-events/min, last error) beside the progress records; over UDP and over RTSP with AVAS as the
-RTSP server (FFmpeg's listen mode, `rtsp-listen://`)."""
+events/min, last error) beside the progress records; over UDP, over RTSP pulled from a camera-like
+server (`tests/rtsp_relay.py`), and over RTSP with AVAS as the server (FFmpeg's listen mode,
+`rtsp-listen://`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rtsp_relay import RtspRelay
 from test_live_ingest import _free_udp_port, _send
 
 from avas.media.sample import SampleManifest
@@ -127,3 +129,26 @@ def test_rtsp_publish_to_avas_listening(sample: SampleManifest, tmp_path: Path) 
     _check(records, uri)
     # Lag as the UDP test measures it: commit time minus when the event's last frame was sent.
     assert records[-1]["media_ms"] >= 10_000
+
+
+def test_cli_pulls_an_rtsp_camera(sample: SampleManifest, tmp_path: Path) -> None:
+    """`avas ingest rtsp://...` against an RTSP server, as an IP camera serves its stream."""
+    with RtspRelay(Path(sample.path), seconds=14) as relay:
+        started = time.monotonic()
+        done = subprocess.run(
+            [*AVAS, "ingest", relay.url, "--name", "cam", "--json"],
+            # One 14 s scene: unmerged, so that several 5 s events (and their status) show.
+            env=_env(tmp_path / "home") | {"AVAS_SEGMENT__MERGE": "false"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        requests = list(relay.requests)
+    assert done.returncode == 0, done.stderr
+    records = _records(done.stdout)
+    _check(records, relay.url)
+    assert any(r.startswith("PLAY ") for r in requests)
+    # Most of the 14 s sent were ingested (the first keyframe and the start-up cost a little).
+    assert records[-1]["media_ms"] >= 10_000
+    print(f"rtsp ingest: {time.monotonic() - started:.1f} s wall for 14 s of stream")

@@ -1,8 +1,8 @@
 """LiveSource against real loopback streams: ffmpeg sends a generated clip in real time.
 
 UDP/MPEG-TS covers the reconnect path (a sender killed and restarted); ffmpeg's one-client HTTP
-server covers http://. RTSP is not tested: ffmpeg alone cannot serve RTSP to a client
-(``-rtsp_flags listen`` only receives a published stream), and no RTSP server is installed here.
+server covers http://. RTSP pulls (what an IP camera serves) go through `tests/rtsp_relay.py`, a
+minimal RTSP server that relays ffmpeg's RTP: no RTSP server package can be installed here.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
+from rtsp_relay import RtspRelay
 
 from avas.errors import InputError
 from avas.ingest.base import AudioChunk, Frame, is_live_uri
@@ -211,6 +213,47 @@ def test_udp_reconnects_after_an_outage(send: Sender) -> None:
     source.close()
     assert not thread.is_alive()
     assert list(frames) == []  # the iterator ends once closed
+
+
+def test_rtsp_pull_frames_audio_and_reconnect(clip: SampleManifest) -> None:
+    """An RTSP camera: pulled over TCP-interleaved RTP; the server drops us, we reconnect."""
+    with RtspRelay(Path(clip.path), loops=-1) as relay:
+        source = LiveSource(
+            relay.url,
+            sample_fps=SAMPLE_FPS,
+            max_side_px=320,
+            open_timeout_s=5,
+            max_reconnects=8,
+            backoff_s=0.2,
+            max_backoff_s=0.5,
+        )
+        info = source.info
+        assert (info.width, info.height, info.has_audio, info.is_live) == (640, 360, True, True)
+        chunks, audio_thread = collect_audio(source)
+        frames = source.frames()
+        before = [next(frames) for _ in range(6)]
+        relay.drop_clients()  # the camera reboots
+        after: list[Frame] = []
+        for frame in frames:
+            if frame.ts_ms > before[-1].ts_ms and source.reconnects >= 1:
+                after.append(frame)
+                if len(after) == 4:
+                    break
+        source.close()
+        audio_thread.join(timeout=10)
+        requests = list(relay.requests)
+
+    assert all(f.rgb.shape == (180, 320, 3) and f.rgb.dtype == np.uint8 for f in before + after)
+    stamps = [f.ts_ms for f in before + after]
+    assert stamps == sorted(set(stamps))
+    assert np.all(np.diff([f.ts_ms for f in before]) <= 2 * STRIDE_MS)
+    assert len(after) == 4 and source.reconnects >= 1
+    assert source.gaps() and before[-1].ts_ms <= source.gaps()[0].start_ms
+    # The client spoke real RTSP: described, set up both tracks, played; and again after the drop.
+    assert sum(r.startswith("PLAY ") for r in requests) >= 2
+    assert any(r.endswith("trackID=1") for r in requests if r.startswith("SETUP "))
+    assert chunks and all(c.samples.dtype == np.float32 for c in chunks)
+    assert max(float(np.abs(c.samples).max()) for c in chunks) > 0.1  # the spoken sentence
 
 
 def test_slow_consumer_gets_the_newest_frames(send: Sender) -> None:
