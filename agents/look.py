@@ -90,11 +90,7 @@ class SpanLooker:
             probe_video(Path(video.path)), sample_fps=self.fps, max_side_px=self.max_side_px
         )
         try:
-            frames: list[tuple[int, RGBImage]] = []
-            for frame in source.frames(span.start_ms):
-                if frame.ts_ms >= span.end_ms:
-                    break
-                frames.append((frame.ts_ms, frame.rgb))
+            frames = [(f.ts_ms, f.rgb) for f in source.span_frames(span.start_ms, span.end_ms)]
             # takewhile, not a filter: the audio reader would otherwise decode to the file's end.
             samples = [
                 c.samples
