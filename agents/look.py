@@ -22,7 +22,7 @@ import numpy as np
 
 from avas.errors import InputError, NotFoundError
 from avas.graph.base import EventGraphStore
-from avas.ingest.base import AUDIO_RATE, RGBImage
+from avas.ingest.base import AUDIO_RATE, RGBImage, SourceInfo
 from avas.perception.base import SpeechRecognizer, TextReader
 from avas.perception.captioner_base import Captioner, describe_caption
 from avas.retrieval.hybrid import Evidence
@@ -84,11 +84,18 @@ class SpanLooker:
             start_ms=span.start_ms, end_ms=min(span.end_ms, span.start_ms + MAX_SPAN_MS)
         )
         from avas.ingest.file_source import FileSource
-        from avas.ingest.probe import probe_video
 
-        source = FileSource(
-            probe_video(Path(video.path)), sample_fps=self.fps, max_side_px=self.max_side_px
+        # The store knows the file's geometry and audio: no probe (a subprocess) per look.
+        info = SourceInfo(
+            uri=video.path,
+            is_live=False,
+            duration_ms=video.duration_ms,
+            width=video.width,
+            height=video.height,
+            fps=video.fps,
+            has_audio=video.has_audio,
         )
+        source = FileSource(info, sample_fps=self.fps, max_side_px=self.max_side_px)
         try:
             frames = [(f.ts_ms, f.rgb) for f in source.span_frames(span.start_ms, span.end_ms)]
             # takewhile, not a filter: the audio reader would otherwise decode to the file's end.
@@ -99,7 +106,7 @@ class SpanLooker:
         finally:
             source.close()
         found = self._texts(video_id, frames, span)
-        found += self._speech(video_id, samples, span)
+        found += self._speech(video_id, samples, span, video.language)
         found += self._caption(video_id, frames, span, question)
         return sorted(found, key=lambda e: (e.span.start_ms, e.kind.value, e.text))
 
@@ -147,13 +154,15 @@ class SpanLooker:
             for text, first, end in seen.values()
         ]
 
-    def _speech(self, video_id: str, samples: list[np.ndarray], span: TimeSpan) -> list[Evidence]:
+    def _speech(
+        self, video_id: str, samples: list[np.ndarray], span: TimeSpan, language: str | None
+    ) -> list[Evidence]:
         asr = self.asr()
         if asr is None or not samples:
             return []
         audio = np.concatenate(samples)[: span.duration_ms * AUDIO_RATE // 1000]
         found = []
-        for piece in asr.transcribe(audio.astype(np.float32)):
+        for piece in asr.transcribe(audio.astype(np.float32), language=language):
             at = TimeSpan(
                 start_ms=span.start_ms + piece.span.start_ms,
                 end_ms=min(span.end_ms, span.start_ms + piece.span.end_ms),

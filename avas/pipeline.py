@@ -177,6 +177,7 @@ class _SpeechFeed:
     _pending: list[SpeechPiece] = field(default_factory=list)
     _heard_to_ms: int = -1
     _done: bool = False
+    languages: Counter[str] = field(default_factory=Counter)  # pieces per detected language
 
     def take(self, span: TimeSpan, *, last: bool) -> list[SpeechPiece]:
         while not self._done and (last or self._heard_to_ms < span.end_ms):
@@ -187,6 +188,8 @@ class _SpeechFeed:
                 self._heard_to_ms = item.ms
             elif _mid(item) >= self.not_before_ms:
                 self._pending.append(item)
+                if item.language:
+                    self.languages[item.language] += 1
         if last:
             taken, self._pending = self._pending, []
         else:
@@ -423,8 +426,14 @@ class IngestPipeline:
         summaries.finish()
         stored = self.store.get_video(video_id)
         done = self._video(video_id, info, status="complete", gaps=gaps)
-        if stored is not None:  # keep when ingestion first began
-            done = done.model_copy(update={"ingested_at": stored.ingested_at})
+        # The video's language lets a later look at one of its moments skip detecting it.
+        language = feed.languages.most_common(1)[0][0] if feed.languages else None
+        if stored is not None:  # keep when ingestion first began (and a resumed run's language)
+            done = done.model_copy(
+                update={"ingested_at": stored.ingested_at, "language": language or stored.language}
+            )
+        else:
+            done = done.model_copy(update={"language": language})
         self.store.upsert_video(done)
         return IngestReport(
             video_id=video_id,

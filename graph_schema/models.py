@@ -139,6 +139,9 @@ class Video(BaseModel):
     gaps: list[TimeSpan] = Field(
         default_factory=list, description="media time lost while a live source was disconnected"
     )
+    language: str | None = Field(
+        None, description="the language most of its speech was recognised in, e.g. 'en'"
+    )
 
 
 class SpeechSegment(BaseModel):

@@ -30,6 +30,7 @@ class SpeechPiece(BaseModel):
     span: TimeSpan
     text: str
     confidence: float = Field(ge=0, le=1)
+    language: str | None = None  # as the recogniser set or detected it, e.g. "en"
 
 
 class TextReader(Protocol):
@@ -41,8 +42,11 @@ class TextReader(Protocol):
 class SpeechRecognizer(Protocol):
     model_id: str
 
-    def transcribe(self, samples_16k: npt.NDArray[np.float32]) -> Iterator[SpeechPiece]:
-        """Lazily, in time order."""
+    def transcribe(
+        self, samples_16k: npt.NDArray[np.float32], *, language: str | None = None
+    ) -> Iterator[SpeechPiece]:
+        """Lazily, in time order. ``language`` (e.g. "en") overrides the recogniser's own
+        setting; with neither, the recogniser detects it."""
         ...
 
 

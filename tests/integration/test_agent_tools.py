@@ -24,6 +24,7 @@ from agents.tools import Toolkit
 from agents.verify import verify_extractive
 from avas.graph.networkx_store import NetworkxEventStore
 from avas.media.sample import SampleManifest, SampleSpec, SceneSpec, SpeechSpec, make_sample_video
+from avas.perception.base import SpeechRecognizer
 from avas.pipeline import IngestPipeline
 from avas.retrieval.hybrid import HybridRetriever
 from avas.service import Service
@@ -217,6 +218,31 @@ def test_look_again_decodes_only_its_span(
     monkeypatch.setattr(FileSource, "audio", counting)
     _looker(service, flash_store).look("flash", TimeSpan(start_ms=0, end_ms=1_000))
     assert read and max(read) <= 1_000
+
+
+def test_ingest_stores_the_language_and_a_look_reuses_it(
+    service: Service, flash_store: NetworkxEventStore
+) -> None:
+    # Ingest learns the spoken language from the recogniser; a look passes it back, which spares
+    # whisper's language detection (an extra encoder pass) on every look.
+    video = flash_store.get_video("flash")
+    assert video is not None and video.language == "en"
+    asked: list[str | None] = []
+    found = service.speech_recognizer
+    assert found is not None
+    asr: SpeechRecognizer = found  # narrowed for the class body below
+
+    class Recording:
+        model_id = asr.model_id
+
+        def transcribe(self, samples: Any, *, language: str | None = None) -> Iterator[Any]:
+            asked.append(language)
+            return asr.transcribe(samples, language=language)
+
+    looker = SpanLooker(flash_store, reader=lambda: None, asr=lambda: Recording())
+    seen = looker.look("flash", TimeSpan(start_ms=1_000, end_ms=4_800))
+    assert asked == ["en"]
+    assert any("gate code" in e.text.lower() for e in seen)
 
 
 def test_offline_policy_looks_again_when_evidence_is_thin(
