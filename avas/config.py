@@ -223,8 +223,8 @@ class AgentSettings(BaseModel):
     )
     look_again: bool = Field(
         True,
-        description="when the best hit lacks some of the question's words, re-read its event "
-        "densely (OCR of changed frames at 4 fps, speech; the VLM when configured)",
+        description="when the best hit lacks some of the question's words, re-read the seconds "
+        "around it densely (OCR of changed frames at 4 fps, speech; the VLM when configured)",
     )
     verify: bool = Field(
         False,
