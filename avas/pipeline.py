@@ -198,6 +198,18 @@ class _SpeechFeed:
         return taken
 
 
+def video_language(pieces_per_language: Counter[str], *, share: float = 0.8) -> str | None:
+    """The language a video is in, when at least ``share`` of its speech pieces agree.
+
+    A later look at one of its moments then skips detecting it; a video in several languages
+    gets none, and each look detects its own moment's.
+    """
+    if not pieces_per_language:
+        return None
+    top, count = pieces_per_language.most_common(1)[0]
+    return top if count >= share * pieces_per_language.total() else None
+
+
 def _mid(piece: SpeechPiece) -> int:
     return (piece.span.start_ms + piece.span.end_ms) // 2
 
@@ -426,8 +438,7 @@ class IngestPipeline:
         summaries.finish()
         stored = self.store.get_video(video_id)
         done = self._video(video_id, info, status="complete", gaps=gaps)
-        # The video's language lets a later look at one of its moments skip detecting it.
-        language = feed.languages.most_common(1)[0][0] if feed.languages else None
+        language = video_language(feed.languages)
         if stored is not None:  # keep when ingestion first began (and a resumed run's language)
             done = done.model_copy(
                 update={"ingested_at": stored.ingested_at, "language": language or stored.language}
