@@ -7,13 +7,11 @@ The screenshot lands in tmp_path and in artifacts/ at the repository root (git-i
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests_support import free_port
+from tests_support import serve_app
 
 from avas.interfaces.api import ApiSettings, create_app
 from avas.media.sample import SampleManifest
@@ -34,21 +32,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 @pytest.fixture(scope="module")
 def base_url(service: Service, ingested: IngestReport, sample: SampleManifest) -> Iterator[str]:
     api = ApiSettings(media_roots=[Path(sample.path).parent])
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(service, api), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(create_app(service, api)) as url:
+        yield url
 
 
 def _current_time(driver: Chrome) -> float:

@@ -6,13 +6,11 @@ Needs Debian's chromium + chromium-driver (apt); skipped with the reason when th
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests_support import free_port
+from tests_support import serve_app
 
 from avas.config import Settings
 from avas.interfaces.api import ApiSettings, create_app
@@ -67,21 +65,8 @@ def base_url(tmp_path: Path) -> Iterator[str]:
             matched=[Match(kind="text", value="INTRUDER", condition="INTRUDER")],
         )
     )
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(service, ApiSettings()), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(create_app(service, ApiSettings())) as url:
+        yield url
     service.close()
 
 
