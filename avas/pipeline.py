@@ -18,9 +18,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, Field
 
 from avas.config import Settings
@@ -32,13 +30,14 @@ from avas.ingest import open_source
 from avas.ingest.base import AudioChunk, Frame, Gap, MediaSource, SourceInfo
 from avas.ingest.memory import release_freed_memory
 from avas.ingest.prefetch import prefetch
-from avas.perception.base import Embedder, SpeechPiece, SpeechRecognizer, TextLine, TextReader
+from avas.perception.base import Embedder, SpeechPiece, SpeechRecognizer, TextReader
 from avas.perception.captioner_base import Captioner, StructuredCaption, describe_caption
 from avas.perception.describe import describe
 from avas.perception.detect_base import Detector, detect_event
 from avas.perception.image_embed_base import ImageEmbedder, pick_keyframes
 from avas.perception.names import MODEL as NAMES_MODEL
 from avas.perception.names import speech_names
+from avas.perception.ocr_tracker import TextChangeTracker
 from avas.perception.presence import PRESENT, PresenceDetector
 from avas.perception.speech_stream import Watermark, transcribe_stream
 from avas.perception.visual import colour_words, motion_words
@@ -130,39 +129,6 @@ class Progress(BaseModel):
 
 ProgressFn = Callable[[Progress], None]
 EventHook = Callable[[EventRecord], None]
-
-
-def _grey_thumb(frame: Frame) -> npt.NDArray[np.int16]:
-    grey = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY)
-    return cv2.resize(grey, (160, 90), interpolation=cv2.INTER_AREA).astype(np.int16)
-
-
-@dataclass
-class _TextTracker:
-    """Reads text only on frames that changed; an unchanged frame shows what was last read."""
-
-    reader: TextReader
-    change_threshold: float
-    min_interval_ms: int
-    frames_read: int = 0
-    _thumb: npt.NDArray[np.int16] | None = None
-    _read_at_ms: int = -(10**9)
-    _lines: list[TextLine] = field(default_factory=list)
-
-    def read(self, frame: Frame, *, first_of_event: bool = False) -> list[TextLine]:
-        thumb = _grey_thumb(frame)
-        changed = self._thumb is None or (
-            float(np.abs(thumb - self._thumb).mean()) >= self.change_threshold
-        )
-        due = frame.ts_ms - self._read_at_ms >= self.min_interval_ms
-        # An event's first frame is always read: a new shot can change only in hue and a letter
-        # ("LOADING DOCK B" on purple -> "... C" on blue), below the grey change threshold.
-        if first_of_event or (changed and due):
-            self._lines = self.reader.read(frame.rgb)
-            self._thumb = thumb
-            self._read_at_ms = frame.ts_ms
-            self.frames_read += 1
-        return self._lines
 
 
 @dataclass
@@ -329,7 +295,7 @@ class IngestPipeline:
 
         counts: Counter[str] = Counter()
         tracker = (
-            _TextTracker(
+            TextChangeTracker(
                 self.reader,
                 self.settings.perception.ocr_change_threshold,
                 self.settings.perception.ocr_min_interval_ms,
@@ -486,7 +452,7 @@ class IngestPipeline:
         video_id: str,
         window: EventWindow,
         pieces: list[SpeechPiece],
-        tracker: _TextTracker | None,
+        tracker: TextChangeTracker | None,
         previous: Event | None,
         listening: bool,
         presence: PresenceDetector | None = None,
@@ -627,7 +593,7 @@ class IngestPipeline:
         )
 
     def _texts(
-        self, video_id: str, window: EventWindow, tracker: _TextTracker
+        self, video_id: str, window: EventWindow, tracker: TextChangeTracker
     ) -> list[OnScreenText]:
         """One OnScreenText per distinct line in the event, spanning the frames that showed it."""
         stride = round(1000 / self.settings.ingest.sample_fps)
