@@ -16,6 +16,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -118,7 +119,44 @@ CREATE TABLE IF NOT EXISTS frame_vectors (
     PRIMARY KEY (event_id, ts_ms)
 );
 CREATE INDEX IF NOT EXISTS frame_vectors_by_video ON frame_vectors (video_id);
+-- A log of touched ids, written by triggers inside each write transaction, so another process
+-- holding this store in memory reloads only those rows (see NetworkxEventStore._sync). An edge
+-- is logged under its source, a frame vector under its event; 'm' rows are merges.
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, tbl TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS log_node_ins AFTER INSERT ON nodes
+BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.id, 'n'); END;
+CREATE TRIGGER IF NOT EXISTS log_node_upd AFTER UPDATE ON nodes
+BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.id, 'n'), (OLD.id, 'n'); END;
+CREATE TRIGGER IF NOT EXISTS log_node_del AFTER DELETE ON nodes
+BEGIN INSERT INTO changes (id, tbl) VALUES (OLD.id, 'n'); END;
+CREATE TRIGGER IF NOT EXISTS log_edge_ins AFTER INSERT ON edges
+BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.src, 'n'); END;
+CREATE TRIGGER IF NOT EXISTS log_edge_upd AFTER UPDATE ON edges
+BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.src, 'n'), (OLD.src, 'n'); END;
+CREATE TRIGGER IF NOT EXISTS log_edge_del AFTER DELETE ON edges
+BEGIN INSERT INTO changes (id, tbl) VALUES (OLD.src, 'n'); END;
+CREATE TRIGGER IF NOT EXISTS log_vector_ins AFTER INSERT ON vectors
+BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.id, 'n'); END;
+CREATE TRIGGER IF NOT EXISTS log_vector_del AFTER DELETE ON vectors
+BEGIN INSERT INTO changes (id, tbl) VALUES (OLD.id, 'n'); END;
+CREATE TRIGGER IF NOT EXISTS log_frame_ins AFTER INSERT ON frame_vectors
+BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.event_id, 'n'); END;
+CREATE TRIGGER IF NOT EXISTS log_frame_del AFTER DELETE ON frame_vectors
+BEGIN INSERT INTO changes (id, tbl) VALUES (OLD.event_id, 'n'); END;
+CREATE TRIGGER IF NOT EXISTS log_merge_ins AFTER INSERT ON merges
+BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.alias_id, 'm'); END;
+CREATE TRIGGER IF NOT EXISTS log_merge_del AFTER DELETE ON merges
+BEGIN INSERT INTO changes (id, tbl) VALUES (OLD.alias_id, 'm'); END;
 """
+
+# How often a read looks for other processes' commits (PRAGMA data_version: no table read).
+SYNC_INTERVAL_MS = 500
+# The change log keeps this many rows; a reader further behind reloads everything.
+CHANGES_KEPT = 200_000
+# Past this many changed ids one full reload is cheaper than reloading them row by row.
+FULL_RELOAD_IDS = 20_000
 
 _MODELS: dict[NodeKind, type[BaseModel]] = {
     NodeKind.VIDEO: Video,
@@ -149,9 +187,15 @@ def _unindex_text(db: sqlite3.Connection, node_ids: Iterable[str]) -> None:
             db.execute("DELETE FROM text_rows WHERE id = ?", (node_id,))
 
 
+def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
 class NetworkxEventStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, sync_interval_ms: int = SYNC_INTERVAL_MS) -> None:
         self.path = path
+        self._sync_interval_s = sync_interval_ms / 1000
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -175,7 +219,16 @@ class NetworkxEventStore:
         self._frames = FrameIndex()
         self._merges: dict[str, EntityMerge] = {}  # alias id -> its merge
         self._entity_vecs: dict[str, npt.NDArray[np.float32]] = {}  # entity id -> name vector
-        self._load()
+        self._synced_at = time.monotonic()
+        with self._lock:
+            self._db.execute("BEGIN")  # one snapshot: the rows and the log position agree
+            try:
+                self._seen_seq = self._last_seq()
+                (self._data_version,) = self._db.execute("PRAGMA data_version").fetchone()
+                self._load()
+            finally:
+                self._db.execute("COMMIT")
+        self._writes = 0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -276,16 +329,188 @@ class NetworkxEventStore:
         with self._lock:
             self._db.close()
 
+    def _last_seq(self) -> int:
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
+        return int(row[0]) if row else 0
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # Callers hold the lock until their in-memory mirror is updated too (RLock: re-entrant),
+        # so a reader thread never sees a commit half mirrored.
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                # Nobody else wrote since our last sync: our own rows need no reload later.
+                current = self._last_seq() == self._seen_seq
                 yield self._db
+                self._writes += 1
+                if self._writes % 256 == 0:
+                    self._prune_changes()
+                if current:
+                    self._seen_seq = self._last_seq()
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def _prune_changes(self) -> None:
+        floor = self._last_seq() - CHANGES_KEPT
+        if floor > 0:
+            self._db.execute("DELETE FROM changes WHERE seq <= ?", (floor,))
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('changes_pruned_to', ?)",
+                (str(floor),),
+            )
+
+    # -- other processes' commits ----------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        with self._lock:
+            self._sync()
+            yield
+
+    def _sync(self) -> None:
+        """Mirror what other connections committed since the last look (rate-limited)."""
+        now = time.monotonic()
+        if now - self._synced_at < self._sync_interval_s or self._db.in_transaction:
+            return
+        self._synced_at = now
+        (version,) = self._db.execute("PRAGMA data_version").fetchone()
+        if version == self._data_version:
+            return
+        self._data_version = version
+        self._db.execute("BEGIN")
+        try:
+            row = self._db.execute(
+                "SELECT value FROM meta WHERE key = 'changes_pruned_to'"
+            ).fetchone()
+            last = self._last_seq()
+            if row is not None and int(row[0]) > self._seen_seq:
+                self._reload_all()  # the log no longer reaches back to our position
+            else:
+                nodes: dict[str, None] = {}
+                merges: dict[str, None] = {}
+                for node_id, tbl in self._db.execute(
+                    "SELECT id, tbl FROM changes WHERE seq > ? AND seq <= ?",
+                    (self._seen_seq, last),
+                ):
+                    (merges if tbl == "m" else nodes)[node_id] = None
+                if len(nodes) + len(merges) > FULL_RELOAD_IDS:
+                    self._reload_all()
+                else:
+                    self._apply_changes(list(nodes), list(merges))
+            self._seen_seq = last
+        finally:
+            self._db.execute("COMMIT")
+
+    def _reload_all(self) -> None:
+        self._graph = nx.MultiDiGraph()
+        self._timeline = {}
+        self._vec_ids, self._vec_rows, self._vec_matrix, self._vec_meta = [], [], None, {}
+        self._frames = FrameIndex()
+        self._merges = {}
+        self._entity_vecs = {}
+        self._load()
+
+    def _apply_changes(self, ids: list[str], merge_ids: list[str]) -> None:
+        """Reload the rows of these ids (nodes, their out-edges, vectors, frames) and merges."""
+        kinds = {k.value: k for k in NodeKind}
+        rows: dict[str, tuple[NodeKind, str | None, int | None]] = {}
+        edges: list[tuple[str, str, str, str]] = []
+        vectors: dict[str, tuple[NodeKind, str | None, bytes]] = {}
+        frames: dict[str, list[tuple[str | None, bytes]]] = {}
+        for part in _chunks(ids):
+            marks = ", ".join("?" * len(part))
+            for node_id, kind_value, video_id, start_ms in self._db.execute(
+                f"SELECT id, kind, video_id, start_ms FROM nodes WHERE id IN ({marks})", part
+            ):
+                rows[node_id] = (kinds[kind_value], video_id, start_ms)
+            edges += self._db.execute(
+                f"SELECT src, dst, type, data FROM edges WHERE src IN ({marks})", part
+            ).fetchall()
+            for node_id, kind_value, video_id, blob in self._db.execute(
+                f"SELECT id, kind, video_id, vec FROM vectors WHERE id IN ({marks})", part
+            ):
+                vectors[node_id] = (kinds[kind_value], video_id, blob)
+            for event_id_, video_id, blob in self._db.execute(
+                f"SELECT event_id, video_id, vec FROM frame_vectors WHERE event_id IN ({marks}) "
+                "ORDER BY event_id, ts_ms",
+                part,
+            ):
+                frames.setdefault(event_id_, []).append((video_id, blob))
+        self._remove_nodes({i for i in ids if i not in rows and i in self._graph})
+        for node_id, (kind, video_id, start_ms) in rows.items():
+            if node_id in self._graph:  # changed: drop its timeline place and parsed model
+                self._remove_from_timeline(node_id)
+            self._add_node(node_id, kind, video_id=video_id, start_ms=start_ms)
+        for node_id in rows:
+            for _u, v, key in list(self._graph.out_edges(node_id, keys=True)):
+                self._graph.remove_edge(node_id, v, key=key)
+        self._graph.add_edges_from(
+            (src, dst, etype, json.loads(data) if data != "{}" else {})  # type: ignore[misc]
+            for src, dst, etype, data in edges
+            if src in self._graph and dst in self._graph
+        )
+        stale = {i for i in rows if i not in vectors and i in self._vec_meta}
+        if stale:
+            keep = [i for i, nid in enumerate(self._vec_ids) if nid not in stale]
+            self._vec_ids = [self._vec_ids[i] for i in keep]
+            self._vec_rows = [self._vec_rows[i] for i in keep]
+            for node_id in stale:
+                del self._vec_meta[node_id]
+            self._vec_matrix = None
+        for node_id in [i for i in rows if i not in vectors and i in self._entity_vecs]:
+            del self._entity_vecs[node_id]
+        self._put_vectors(vectors)
+        for node_id, (kind, _, _) in rows.items():
+            if kind is NodeKind.EVENT:
+                found = frames.get(node_id, [])
+                video = found[0][0] if found else None
+                self._frames.put(node_id, video, [np.frombuffer(b, np.float32) for _, b in found])
+        for part in _chunks(merge_ids):
+            marks = ", ".join("?" * len(part))
+            present = {
+                merge.alias_id: merge
+                for (data,) in self._db.execute(
+                    f"SELECT data FROM merges WHERE alias_id IN ({marks})", part
+                )
+                for merge in [EntityMerge.model_validate_json(data)]
+            }
+            for alias in part:
+                if alias in present:
+                    self._merges[alias] = present[alias]
+                else:
+                    self._merges.pop(alias, None)
+
+    def _put_vectors(self, vectors: dict[str, tuple[NodeKind, str | None, bytes]]) -> None:
+        # One position map for the batch: list.index per replaced row is O(rows) each.
+        where = (
+            {nid: i for i, nid in enumerate(self._vec_ids)}
+            if vectors.keys() & self._vec_meta.keys()
+            else {}
+        )
+        for node_id, (kind, video_id, blob) in vectors.items():
+            vec = np.frombuffer(blob, np.float32)
+            if kind is NodeKind.ENTITY:
+                self._entity_vecs[node_id] = vec
+                continue
+            if node_id in where:
+                self._vec_rows[where[node_id]] = vec
+            else:
+                self._vec_ids.append(node_id)
+                self._vec_rows.append(vec)
+            self._vec_meta[node_id] = (kind, video_id)
+            self._vec_matrix = None
+
+    def _remove_from_timeline(self, node_id: str) -> None:
+        d = self._graph.nodes[node_id]
+        if d["kind"] is NodeKind.EVENT:
+            line = self._timeline.get(d["video_id"], [])
+            item = (d["start_ms"], node_id)
+            pos = bisect.bisect_left(line, item)
+            if pos < len(line) and line[pos] == item:
+                line.pop(pos)
 
     # -- in-memory mirrors -----------------------------------------------------------------
 
@@ -327,13 +552,8 @@ class NetworkxEventStore:
 
     def _remove_nodes(self, node_ids: set[str]) -> None:
         for node_id in node_ids:
-            d = self._graph.nodes[node_id] if node_id in self._graph else None
-            if d is not None and d["kind"] is NodeKind.EVENT:
-                line = self._timeline.get(d["video_id"], [])
-                item = (d["start_ms"], node_id)
-                pos = bisect.bisect_left(line, item)
-                if pos < len(line) and line[pos] == item:
-                    line.pop(pos)
+            if node_id in self._graph:
+                self._remove_from_timeline(node_id)
             self._graph.remove_nodes_from([node_id])
         self._frames.remove(node_ids)
         for node_id in node_ids & self._entity_vecs.keys():
@@ -358,8 +578,10 @@ class NetworkxEventStore:
         d = self._graph.nodes[node_id]
         if d["model"] is None:
             # Loaded from disk and not used since: read and parse it now.
-            (data,) = self._db.execute("SELECT data FROM nodes WHERE id = ?", (node_id,)).fetchone()
-            d["model"] = _MODELS[d["kind"]].model_validate_json(data)
+            row = self._db.execute("SELECT data FROM nodes WHERE id = ?", (node_id,)).fetchone()
+            if row is None:  # another process deleted it since our last sync
+                raise NotFoundError(f"no node {node_id!r} in the store")
+            d["model"] = _MODELS[d["kind"]].model_validate_json(row[0])
         model: BaseModel = d["model"]
         return model
 
@@ -381,12 +603,13 @@ class NetworkxEventStore:
         )
 
     def upsert_video(self, video: Video) -> None:
-        with self._transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?, ?)",
-                self._node_row(NodeKind.VIDEO, video),
-            )
-        self._add_node(video.id, NodeKind.VIDEO, video)
+        with self._lock:  # the commit and its in-memory mirror, as one step
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?, ?)",
+                    self._node_row(NodeKind.VIDEO, video),
+                )
+            self._add_node(video.id, NodeKind.VIDEO, video)
 
     def commit_event(self, record: EventRecord) -> None:
         event = record.event
@@ -407,202 +630,211 @@ class NetworkxEventStore:
                         f"edge {edge.type.value} {edge.src} -> {edge.dst}: no node {end!r}"
                     )
         new_entities = {e.id for e in record.entities}
-        with self._transaction() as db:
-            old_entities = {
-                row[0]
-                for row in db.execute(
-                    "SELECT dst FROM edges WHERE src = ? AND type = ?",
-                    (event.id, EdgeType.INVOLVES.value),
-                )
-            }
-            # Replacing an event replaces its children: drop what the last commit attached to it.
-            old_children = [
-                row[0]
-                for row in db.execute(
-                    "SELECT dst FROM edges WHERE src = ? AND type IN (?, ?)",
-                    (event.id, EdgeType.HAS_SPEECH.value, EdgeType.SHOWS_TEXT.value),
-                )
-            ]
-            stale = [c for c in old_children if c not in kinds]
-            for node_id in stale:
-                db.execute("DELETE FROM nodes WHERE id = ?", (node_id,))
-                db.execute("DELETE FROM vectors WHERE id = ?", (node_id,))
-                _unindex_text(db, [node_id])
-                db.execute("DELETE FROM edges WHERE src = ? OR dst = ?", (node_id, node_id))
-            db.execute("DELETE FROM edges WHERE src = ? AND type != ?", (event.id, "NEXT"))
-            db.executemany(
-                "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?, ?)",
-                [self._node_row(k, m) for k, m in nodes],
-            )
-            db.executemany(
-                "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?)",
-                [
-                    (e.src, e.dst, e.type.value, event.video_id, json.dumps(e.props))
-                    for e in record.edges
-                ],
-            )
-            for node_id, body in texts.items():
-                self._index_text(db, node_id, event.video_id, kinds[node_id], body)
-            # An entity this event no longer involves, and no other event does, goes too.
-            orphans = {
-                ent
-                for ent in old_entities - new_entities
-                if db.execute(
-                    "SELECT 1 FROM edges WHERE dst = ? AND type = ? LIMIT 1",
-                    (ent, EdgeType.INVOLVES.value),
-                ).fetchone()
-                is None
-            }
-            db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
-            db.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)",
-                [
-                    (
-                        node_id,
-                        # An entity is shared across videos: its name vector belongs to none.
-                        None if kinds[node_id] is NodeKind.ENTITY else event.video_id,
-                        kinds[node_id].value,
-                        record.embedding_model,
-                        np.asarray(vec, dtype=np.float32).tobytes(),
+        with self._lock:  # the commit and its in-memory mirror, as one step
+            with self._transaction() as db:
+                old_entities = {
+                    row[0]
+                    for row in db.execute(
+                        "SELECT dst FROM edges WHERE src = ? AND type = ?",
+                        (event.id, EdgeType.INVOLVES.value),
                     )
-                    for node_id, vec in record.vectors.items()
-                ],
-            )
-            # Re-committing an event replaces its keyframe vectors, like its other results.
-            db.execute("DELETE FROM frame_vectors WHERE event_id = ?", (event.id,))
-            db.executemany(
-                "INSERT INTO frame_vectors VALUES (?, ?, ?, ?, ?)",
-                [
-                    (
-                        event.id,
-                        ts_ms,
-                        event.video_id,
-                        record.frame_model,
-                        np.asarray(vec, dtype=np.float32).tobytes(),
+                }
+                # Replacing an event replaces its children: drop what the last commit attached.
+                old_children = [
+                    row[0]
+                    for row in db.execute(
+                        "SELECT dst FROM edges WHERE src = ? AND type IN (?, ?)",
+                        (event.id, EdgeType.HAS_SPEECH.value, EdgeType.SHOWS_TEXT.value),
                     )
-                    for ts_ms, vec in sorted(record.frame_vectors.items())
-                ],
-            )
-            for merge in record.merges:
-                self._write_merge(db, merge)
-        # The transaction is durable: mirror it in memory.
-        self._remove_nodes(set(stale) | orphans)
-        # (Guarded: networkx reads a node id it does not hold as an iterable of node ids, and a
-        # one-letter video id is a node: out_edges("v/ev/...") would list the video's edges.)
-        if event.id in self._graph:
-            for _u, v, key in list(self._graph.out_edges(event.id, keys=True)):
-                if key != EdgeType.NEXT.value:
-                    self._graph.remove_edge(event.id, v, key=key)
-        for kind, model in nodes:
-            self._add_node(getattr(model, "id"), kind, model)  # noqa: B009
-        for e in record.edges:
-            self._graph.add_edge(e.src, e.dst, key=e.type.value, **e.props)
-        for node_id, vec in record.vectors.items():
-            self._add_vector(
-                node_id, kinds[node_id], event.video_id, np.asarray(vec, dtype=np.float32)
-            )
-        with self._lock:
-            self._frames.put(
-                event.id,
-                event.video_id,
-                [np.asarray(v, dtype=np.float32) for _, v in sorted(record.frame_vectors.items())],
-            )
-            self._merges.update({m.alias_id: m for m in record.merges})
+                ]
+                stale = [c for c in old_children if c not in kinds]
+                for node_id in stale:
+                    db.execute("DELETE FROM nodes WHERE id = ?", (node_id,))
+                    db.execute("DELETE FROM vectors WHERE id = ?", (node_id,))
+                    _unindex_text(db, [node_id])
+                    db.execute("DELETE FROM edges WHERE src = ? OR dst = ?", (node_id, node_id))
+                db.execute("DELETE FROM edges WHERE src = ? AND type != ?", (event.id, "NEXT"))
+                db.executemany(
+                    "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?, ?)",
+                    [self._node_row(k, m) for k, m in nodes],
+                )
+                db.executemany(
+                    "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (e.src, e.dst, e.type.value, event.video_id, json.dumps(e.props))
+                        for e in record.edges
+                    ],
+                )
+                for node_id, body in texts.items():
+                    self._index_text(db, node_id, event.video_id, kinds[node_id], body)
+                # An entity this event no longer involves, and no other event does, goes too.
+                orphans = {
+                    ent
+                    for ent in old_entities - new_entities
+                    if db.execute(
+                        "SELECT 1 FROM edges WHERE dst = ? AND type = ? LIMIT 1",
+                        (ent, EdgeType.INVOLVES.value),
+                    ).fetchone()
+                    is None
+                }
+                db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
+                db.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (
+                            node_id,
+                            # An entity is shared across videos: its name vector belongs to none.
+                            None if kinds[node_id] is NodeKind.ENTITY else event.video_id,
+                            kinds[node_id].value,
+                            record.embedding_model,
+                            np.asarray(vec, dtype=np.float32).tobytes(),
+                        )
+                        for node_id, vec in record.vectors.items()
+                    ],
+                )
+                # Re-committing an event replaces its keyframe vectors, like its other results.
+                db.execute("DELETE FROM frame_vectors WHERE event_id = ?", (event.id,))
+                db.executemany(
+                    "INSERT INTO frame_vectors VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (
+                            event.id,
+                            ts_ms,
+                            event.video_id,
+                            record.frame_model,
+                            np.asarray(vec, dtype=np.float32).tobytes(),
+                        )
+                        for ts_ms, vec in sorted(record.frame_vectors.items())
+                    ],
+                )
+                for merge in record.merges:
+                    self._write_merge(db, merge)
+            # The transaction is durable: mirror it in memory.
+            self._remove_nodes(set(stale) | orphans)
+            # (Guarded: networkx reads a node id it does not hold as an iterable of node ids, and a
+            # one-letter video id is a node: out_edges("v/ev/...") would list the video's edges.)
+            if event.id in self._graph:
+                for _u, v, key in list(self._graph.out_edges(event.id, keys=True)):
+                    if key != EdgeType.NEXT.value:
+                        self._graph.remove_edge(event.id, v, key=key)
+            for kind, model in nodes:
+                self._add_node(getattr(model, "id"), kind, model)  # noqa: B009
+            for e in record.edges:
+                self._graph.add_edge(e.src, e.dst, key=e.type.value, **e.props)
+            for node_id, vec in record.vectors.items():
+                self._add_vector(
+                    node_id, kinds[node_id], event.video_id, np.asarray(vec, dtype=np.float32)
+                )
+            with self._lock:
+                self._frames.put(
+                    event.id,
+                    event.video_id,
+                    [
+                        np.asarray(v, dtype=np.float32)
+                        for _, v in sorted(record.frame_vectors.items())
+                    ],
+                )
+                self._merges.update({m.alias_id: m for m in record.merges})
 
     def delete_video(self, video_id: str) -> None:
         if self.get_video(video_id) is None:
             raise NotFoundError(f"no video {video_id!r} in the store")
-        with self._transaction() as db:
-            ids = {
-                row[0] for row in db.execute("SELECT id FROM nodes WHERE video_id = ?", (video_id,))
-            }
-            db.execute("DELETE FROM nodes WHERE video_id = ?", (video_id,))
-            db.execute("DELETE FROM edges WHERE video_id = ?", (video_id,))
-            db.execute("DELETE FROM vectors WHERE video_id = ?", (video_id,))
-            db.execute("DELETE FROM frame_vectors WHERE video_id = ?", (video_id,))
-            _unindex_text(db, ids)
-            # Entities are shared across videos: drop only those no event involves any more.
-            orphans = {
-                row[0]
-                for row in db.execute(
-                    "SELECT id FROM nodes WHERE kind = 'entity' AND id NOT IN "
-                    "(SELECT dst FROM edges WHERE type = 'INVOLVES')"
-                )
-            }
-            db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
-        self._remove_nodes(ids | orphans)
-        # RELATES_TO edges of this video between entities that stay (other videos involve them)
-        # lost their rows above: drop their mirrors too.
-        stale_relations = [
-            (u, v, key)
-            for u, v, key, d in self._graph.edges(keys=True, data=True)
-            if key == EdgeType.RELATES_TO.value and d.get("video_id") == video_id
-        ]
-        self._graph.remove_edges_from(stale_relations)
-        self._timeline.pop(video_id, None)
+        with self._lock:  # the commit and its in-memory mirror, as one step
+            with self._transaction() as db:
+                ids = {
+                    row[0]
+                    for row in db.execute("SELECT id FROM nodes WHERE video_id = ?", (video_id,))
+                }
+                db.execute("DELETE FROM nodes WHERE video_id = ?", (video_id,))
+                db.execute("DELETE FROM edges WHERE video_id = ?", (video_id,))
+                db.execute("DELETE FROM vectors WHERE video_id = ?", (video_id,))
+                db.execute("DELETE FROM frame_vectors WHERE video_id = ?", (video_id,))
+                _unindex_text(db, ids)
+                # Entities are shared across videos: drop only those no event involves any more.
+                orphans = {
+                    row[0]
+                    for row in db.execute(
+                        "SELECT id FROM nodes WHERE kind = 'entity' AND id NOT IN "
+                        "(SELECT dst FROM edges WHERE type = 'INVOLVES')"
+                    )
+                }
+                db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
+            self._remove_nodes(ids | orphans)
+            # RELATES_TO edges of this video between entities that stay (other videos involve them)
+            # lost their rows above: drop their mirrors too.
+            stale_relations = [
+                (u, v, key)
+                for u, v, key, d in self._graph.edges(keys=True, data=True)
+                if key == EdgeType.RELATES_TO.value and d.get("video_id") == video_id
+            ]
+            self._graph.remove_edges_from(stale_relations)
+            self._timeline.pop(video_id, None)
 
     def delete_events_before(self, video_id: str, before_ms: int) -> int:
         if self.get_video(video_id) is None:
             raise NotFoundError(f"no video {video_id!r} in the store")
-        with self._transaction() as db:
-            events = [
-                row[0]
-                for row in db.execute(
-                    "SELECT id FROM nodes WHERE video_id = ? AND kind = ? AND start_ms < ? "
-                    "AND end_ms <= ?",
-                    (video_id, NodeKind.EVENT.value, before_ms, before_ms),
+        with self._lock:  # the commit and its in-memory mirror, as one step
+            with self._transaction() as db:
+                events = [
+                    row[0]
+                    for row in db.execute(
+                        "SELECT id FROM nodes WHERE video_id = ? AND kind = ? AND start_ms < ? "
+                        "AND end_ms <= ?",
+                        (video_id, NodeKind.EVENT.value, before_ms, before_ms),
+                    )
+                ]
+                doomed = set(events)
+                involved: set[str] = set()
+                for eid in events:
+                    for dst, etype in db.execute(
+                        "SELECT dst, type FROM edges WHERE src = ? AND type IN (?, ?, ?)",
+                        (
+                            eid,
+                            EdgeType.HAS_SPEECH.value,
+                            EdgeType.SHOWS_TEXT.value,
+                            EdgeType.INVOLVES.value,
+                        ),
+                    ):
+                        (involved if etype == EdgeType.INVOLVES.value else doomed).add(dst)
+                # Relations between (shared) entities name the event that saw them.
+                relations = [
+                    (src, dst)
+                    for src, dst, data in db.execute(
+                        "SELECT src, dst, data FROM edges WHERE video_id = ? AND type = ?",
+                        (video_id, EdgeType.RELATES_TO.value),
+                    )
+                    if json.loads(data).get("event_id") in doomed
+                ]
+                db.executemany(
+                    "DELETE FROM edges WHERE src = ? AND dst = ? AND type = ?",
+                    [(src, dst, EdgeType.RELATES_TO.value) for src, dst in relations],
                 )
-            ]
-            doomed = set(events)
-            involved: set[str] = set()
-            for eid in events:
-                for dst, etype in db.execute(
-                    "SELECT dst, type FROM edges WHERE src = ? AND type IN (?, ?, ?)",
-                    (
-                        eid,
-                        EdgeType.HAS_SPEECH.value,
-                        EdgeType.SHOWS_TEXT.value,
-                        EdgeType.INVOLVES.value,
-                    ),
-                ):
-                    (involved if etype == EdgeType.INVOLVES.value else doomed).add(dst)
-            # Relations between (shared) entities name the event that saw them.
-            relations = [
-                (src, dst)
-                for src, dst, data in db.execute(
-                    "SELECT src, dst, data FROM edges WHERE video_id = ? AND type = ?",
-                    (video_id, EdgeType.RELATES_TO.value),
+                rows = [(node_id,) for node_id in doomed]
+                db.executemany("DELETE FROM nodes WHERE id = ?", rows)
+                db.executemany("DELETE FROM vectors WHERE id = ?", rows)
+                db.executemany("DELETE FROM frame_vectors WHERE event_id = ?", rows)
+                db.executemany("DELETE FROM edges WHERE src = ?", rows)
+                db.executemany("DELETE FROM edges WHERE dst = ?", rows)
+                _unindex_text(db, doomed)
+                orphans = {
+                    ent
+                    for ent in involved
+                    if db.execute(
+                        "SELECT 1 FROM edges WHERE dst = ? AND type = ? LIMIT 1",
+                        (ent, EdgeType.INVOLVES.value),
+                    ).fetchone()
+                    is None
+                }
+                db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
+                db.executemany(
+                    "DELETE FROM edges WHERE src = ? OR dst = ?", [(o, o) for o in orphans]
                 )
-                if json.loads(data).get("event_id") in doomed
-            ]
-            db.executemany(
-                "DELETE FROM edges WHERE src = ? AND dst = ? AND type = ?",
-                [(src, dst, EdgeType.RELATES_TO.value) for src, dst in relations],
-            )
-            rows = [(node_id,) for node_id in doomed]
-            db.executemany("DELETE FROM nodes WHERE id = ?", rows)
-            db.executemany("DELETE FROM vectors WHERE id = ?", rows)
-            db.executemany("DELETE FROM frame_vectors WHERE event_id = ?", rows)
-            db.executemany("DELETE FROM edges WHERE src = ?", rows)
-            db.executemany("DELETE FROM edges WHERE dst = ?", rows)
-            _unindex_text(db, doomed)
-            orphans = {
-                ent
-                for ent in involved
-                if db.execute(
-                    "SELECT 1 FROM edges WHERE dst = ? AND type = ? LIMIT 1",
-                    (ent, EdgeType.INVOLVES.value),
-                ).fetchone()
-                is None
-            }
-            db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
-            db.executemany("DELETE FROM edges WHERE src = ? OR dst = ?", [(o, o) for o in orphans])
-        for src, dst in relations:
-            if self._graph.has_edge(src, dst, key=EdgeType.RELATES_TO.value):
-                self._graph.remove_edge(src, dst, key=EdgeType.RELATES_TO.value)
-        self._remove_nodes(doomed | orphans)
-        self._reclaim_space()
-        return len(events)
+            for src, dst in relations:
+                if self._graph.has_edge(src, dst, key=EdgeType.RELATES_TO.value):
+                    self._graph.remove_edge(src, dst, key=EdgeType.RELATES_TO.value)
+            self._remove_nodes(doomed | orphans)
+            self._reclaim_space()
+            return len(events)
 
     def delete_summaries(self, video_id: str, summary_ids: Sequence[str]) -> int:
         with self._lock:
@@ -615,14 +847,17 @@ class NetworkxEventStore:
             }
         if not found:
             return 0
-        with self._transaction() as db:
-            rows = [(s,) for s in found]
-            db.executemany("DELETE FROM nodes WHERE id = ?", rows)
-            db.executemany("DELETE FROM vectors WHERE id = ?", rows)
-            db.executemany("DELETE FROM edges WHERE src = ? OR dst = ?", [(s, s) for s in found])
-            _unindex_text(db, found)
-        self._remove_nodes(found)
-        return len(found)
+        with self._lock:  # the commit and its in-memory mirror, as one step
+            with self._transaction() as db:
+                rows = [(s,) for s in found]
+                db.executemany("DELETE FROM nodes WHERE id = ?", rows)
+                db.executemany("DELETE FROM vectors WHERE id = ?", rows)
+                db.executemany(
+                    "DELETE FROM edges WHERE src = ? OR dst = ?", [(s, s) for s in found]
+                )
+                _unindex_text(db, found)
+            self._remove_nodes(found)
+            return len(found)
 
     def _reclaim_space(self) -> None:
         """Give freed pages back to the file system, so a store pruned as it grows stays the size
@@ -636,14 +871,14 @@ class NetworkxEventStore:
     # -- reads -----------------------------------------------------------------------------
 
     def get_video(self, video_id: str) -> Video | None:
-        with self._lock:
+        with self._reading():
             if video_id not in self._graph:
                 return None
             model = self._model(video_id)
             return model if isinstance(model, Video) else None
 
     def videos(self) -> list[Video]:
-        with self._lock:
+        with self._reading():
             found = [
                 self._video(n)
                 for n, d in self._graph.nodes(data=True)
@@ -657,7 +892,7 @@ class NetworkxEventStore:
         return model
 
     def has_event(self, event_id: str) -> bool:
-        with self._lock:
+        with self._reading():
             return event_id in self._graph and isinstance(self._model(event_id), Event)
 
     def _event(self, event_id: str) -> Event:
@@ -667,11 +902,11 @@ class NetworkxEventStore:
         return model
 
     def events(self, video_id: str) -> list[Event]:
-        with self._lock:
+        with self._reading():
             return [self._event(eid) for _, eid in self._timeline.get(video_id, [])]
 
     def events_in_span(self, video_id: str, span: TimeSpan) -> list[Event]:
-        with self._lock:
+        with self._reading():
             line = self._timeline.get(video_id, [])
             # Events are contiguous and non-overlapping: start one before the span's start.
             lo = max(0, bisect.bisect_right(line, (span.start_ms, "\uffff")) - 1)
@@ -682,7 +917,7 @@ class NetworkxEventStore:
         return [e for e in found if e.span.overlaps(span)]
 
     def neighbors(self, event_id: str, *, before: int = 0, after: int = 1) -> list[Event]:
-        with self._lock:
+        with self._reading():
             event = self._event(event_id)
             line = self._timeline.get(event.video_id, [])
             pos = bisect.bisect_left(line, (event.span.start_ms, event_id))
@@ -690,13 +925,13 @@ class NetworkxEventStore:
             return [self._event(eid) for _, eid in chosen]
 
     def event_details(self, event_id: str) -> EventDetails:
-        with self._lock:
+        with self._reading():
             event = self._event(event_id)
             children = [self._model(dst) for _, dst in self._graph.out_edges(event_id)]
         return details_of(event, children)
 
     def event_of(self, node_id: str) -> Event:
-        with self._lock:
+        with self._reading():
             model = self._model(node_id)
             if isinstance(model, Event):
                 return model
@@ -707,7 +942,7 @@ class NetworkxEventStore:
         raise NotFoundError(f"{node_id!r} belongs to no event")
 
     def entity_events(self, entity_id: str) -> list[Event]:
-        with self._lock:
+        with self._reading():
             self._model(entity_id)
             members = [entity_id, *self.aliases_of(entity_id)]
             found = {
@@ -720,7 +955,7 @@ class NetworkxEventStore:
 
     def find_entities(self, name: str, *, k: int = 10) -> list[Entity]:
         key, words = entity_query(name)
-        with self._lock:
+        with self._reading():
             entities = [
                 self._model(n)
                 for n, d in self._graph.nodes(data=True)
@@ -735,7 +970,7 @@ class NetworkxEventStore:
         return [e for _, e in scored[: max(k, 0)]]
 
     def relations(self, entity_id: str) -> list[Relation]:
-        with self._lock:
+        with self._reading():
             if not isinstance(self._model(entity_id), Entity):
                 raise NotFoundError(f"{entity_id!r} is not an entity")
             edges = [
@@ -766,11 +1001,11 @@ class NetworkxEventStore:
         return sorted(found, key=relation_order)
 
     def aliases_of(self, entity_id: str) -> list[str]:
-        with self._lock:
+        with self._reading():
             return sorted(a for a, m in self._merges.items() if m.canonical_id == entity_id)
 
     def entity(self, entity_id: str) -> Entity | None:
-        with self._lock:
+        with self._reading():
             if entity_id not in self._graph:
                 return None
             model = self._model(entity_id)
@@ -780,7 +1015,7 @@ class NetworkxEventStore:
         self, kind: EntityKind, vector: npt.NDArray[np.float32], *, k: int
     ) -> list[EntityHit]:
         query = np.asarray(vector, dtype=np.float32).ravel()
-        with self._lock:
+        with self._reading():
             ids = [
                 i
                 for i, v in self._entity_vecs.items()
@@ -832,12 +1067,12 @@ class NetworkxEventStore:
         return merge
 
     def merges(self, video_id: str | None = None) -> list[EntityMerge]:
-        with self._lock:
+        with self._reading():
             found = [m for m in self._merges.values() if video_id in (None, m.video_id)]
         return sorted(found, key=lambda m: (m.merged_at, m.alias_id))
 
     def node_hit(self, node_id: str) -> SearchHit:
-        with self._lock:
+        with self._reading():
             return self._hit(node_id, 0.0)
 
     def _hit(self, node_id: str, score: float) -> SearchHit:
@@ -861,7 +1096,7 @@ class NetworkxEventStore:
         kinds: Sequence[NodeKind] = SEARCHABLE,
         video_id: str | None = None,
     ) -> list[SearchHit]:
-        with self._lock:
+        with self._reading():
             if not self._vec_ids or k <= 0:
                 return []
             if self._vec_matrix is None:
@@ -882,12 +1117,12 @@ class NetworkxEventStore:
     def frame_search(
         self, vector: npt.NDArray[np.float32], *, k: int, video_id: str | None = None
     ) -> list[SearchHit]:
-        with self._lock:
+        with self._reading():
             found = self._frames.search(vector, k=k, video_id=video_id)
             return [self._hit(eid, score) for eid, score in found if eid in self._graph]
 
     def has_frames(self, video_id: str | None = None) -> bool:
-        with self._lock:
+        with self._reading():
             return self._frames.has_frames(video_id)
 
     def keyword_search(
@@ -911,7 +1146,7 @@ class NetworkxEventStore:
             params.append(video_id)
         sql += " ORDER BY rank LIMIT ?"
         params.append(k)
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(sql, params).fetchall()
             # bm25() is lower-is-better and negative: flip it so higher is better everywhere.
             return [
@@ -926,41 +1161,46 @@ class NetworkxEventStore:
         missing = [p for p in parts if p not in self._graph]
         if missing:
             raise NotFoundError(f"summary {summary.id}: no node {missing[0]!r}")
-        with self._transaction() as db:
-            db.execute(
-                "DELETE FROM edges WHERE dst = ? AND type = ?", (summary.id, EdgeType.PART_OF.value)
+        with self._lock:  # the commit and its in-memory mirror, as one step
+            with self._transaction() as db:
+                db.execute(
+                    "DELETE FROM edges WHERE dst = ? AND type = ?",
+                    (summary.id, EdgeType.PART_OF.value),
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?, ?)",
+                    self._node_row(NodeKind.SUMMARY, summary),
+                )
+                db.executemany(
+                    "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (p, summary.id, EdgeType.PART_OF.value, summary.video_id, "{}")
+                        for p in parts
+                    ],
+                )
+                self._index_text(db, summary.id, summary.video_id, NodeKind.SUMMARY, summary.text)
+                db.execute(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)",
+                    (
+                        summary.id,
+                        summary.video_id,
+                        NodeKind.SUMMARY.value,
+                        model,
+                        np.asarray(vector, dtype=np.float32).tobytes(),
+                    ),
+                )
+            if summary.id in self._graph:
+                for u, _v, key in list(self._graph.in_edges(summary.id, keys=True)):
+                    self._graph.remove_edge(u, summary.id, key=key)
+            self._add_node(summary.id, NodeKind.SUMMARY, summary)
+            for p in parts:
+                self._graph.add_edge(p, summary.id, key=EdgeType.PART_OF.value)
+            self._add_vector(
+                summary.id, NodeKind.SUMMARY, summary.video_id, np.asarray(vector, dtype=np.float32)
             )
-            db.execute(
-                "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?, ?)",
-                self._node_row(NodeKind.SUMMARY, summary),
-            )
-            db.executemany(
-                "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?)",
-                [(p, summary.id, EdgeType.PART_OF.value, summary.video_id, "{}") for p in parts],
-            )
-            self._index_text(db, summary.id, summary.video_id, NodeKind.SUMMARY, summary.text)
-            db.execute(
-                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)",
-                (
-                    summary.id,
-                    summary.video_id,
-                    NodeKind.SUMMARY.value,
-                    model,
-                    np.asarray(vector, dtype=np.float32).tobytes(),
-                ),
-            )
-        if summary.id in self._graph:
-            for u, _v, key in list(self._graph.in_edges(summary.id, keys=True)):
-                self._graph.remove_edge(u, summary.id, key=key)
-        self._add_node(summary.id, NodeKind.SUMMARY, summary)
-        for p in parts:
-            self._graph.add_edge(p, summary.id, key=EdgeType.PART_OF.value)
-        self._add_vector(
-            summary.id, NodeKind.SUMMARY, summary.video_id, np.asarray(vector, dtype=np.float32)
-        )
 
     def summaries(self, video_id: str, *, level: str | None = None) -> list[Summary]:
-        with self._lock:
+        with self._reading():
             found = [
                 model
                 for n, d in self._graph.nodes(data=True)
@@ -971,7 +1211,7 @@ class NetworkxEventStore:
         return sorted(found, key=lambda s: (s.level != "video", s.span.start_ms))
 
     def stats(self) -> GraphStats:
-        with self._lock:
+        with self._reading():
             nodes = Counter(str(d["kind"].value) for _, d in self._graph.nodes(data=True))
             edges = Counter(str(key) for _, _, key in self._graph.edges(keys=True))
             if self._merges:  # merges are a table of their own, counted as the edges they are
