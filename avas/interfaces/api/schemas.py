@@ -62,7 +62,7 @@ class IngestRequest(BaseModel):
         return self
 
 
-JobStatus = Literal["queued", "running", "complete", "failed"]
+JobStatus = Literal["queued", "running", "complete", "failed", "cancelled"]
 
 
 class JobOut(BaseModel):
@@ -74,7 +74,9 @@ class JobOut(BaseModel):
     finished_at: datetime | None = None
     progress: Progress | None = None
     report: IngestReport | None = None
-    error: str | None = None
+    error: str | None = Field(
+        None, description="why it failed or stopped; never a server path or a network detail"
+    )
 
 
 class AskRequest(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from fastapi.responses import StreamingResponse
@@ -17,8 +17,9 @@ def sse(event: str, data: BaseModel | dict[str, Any]) -> str:
     return f"event: {event}\ndata: {body}\n\n"
 
 
-def sse_response(messages: Iterator[str]) -> StreamingResponse:
-    # A sync iterator runs in the thread pool: a blocking agent or job wait never stalls the loop.
+def sse_response(messages: Iterator[str] | AsyncIterator[str]) -> StreamingResponse:
+    # Waiting streams (jobs, alerts) are async and hold no thread; a sync iterator (the agent's
+    # steps, real work) runs in the thread pool so it never stalls the loop.
     return StreamingResponse(
         messages,
         media_type="text/event-stream",

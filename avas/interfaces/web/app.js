@@ -40,9 +40,12 @@ async function api(path, options = {}) {
   return response;
 }
 
-function mediaUrl(id) {
-  const url = `/videos/${encodeURIComponent(id)}/media`;
-  return state.token ? `${url}?access_token=${encodeURIComponent(state.token)}` : url;
+async function mediaUrl(id) {
+  // <video src> cannot send the bearer header: the server hands out a short-lived signed URL
+  // (never the token in a URL, where access logs would keep it). Fetched fresh: it expires.
+  const video = await (await api(`/videos/${encodeURIComponent(id)}`)).json();
+  state.videos.set(id, video);
+  return video.media_url;
 }
 
 // ---------- videos and the player ----------
@@ -74,8 +77,9 @@ function showVideo(id) {
     player.addEventListener("loadedmetadata", resolve, { once: true });
     player.addEventListener("error", resolve, { once: true });
   });
-  player.src = mediaUrl(id);
-  player.load();
+  mediaUrl(id)
+    .then((url) => { player.src = url; player.load(); })
+    .catch((e) => setStatus(e.message, true));
   loadTimeline(id).catch((e) => setStatus(e.message, true));
   return ready;
 }

@@ -6,8 +6,10 @@ curl -N 'localhost:8000/alerts/stream?last=5'       # event: alert, data: {...};
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,24 +20,35 @@ from pydantic import ValidationError
 from avas.interfaces.api.deps import Ctx
 from avas.interfaces.api.sse import KEEPALIVE, sse, sse_response
 from avas.monitor.alerts import Alert
-from avas.monitor.state import ALERT_LOG, follow_alerts, recent_alerts, state_dir_for
+from avas.monitor.state import ALERT_LOG, recent_alerts, state_dir_for
 
 router = APIRouter(prefix="/alerts", tags=["monitor"])
 KEEPALIVE_S = 15.0
 
 
-def _alerts(docs: list[dict[str, Any]]) -> list[Alert]:
+def _alerts(docs: list[dict[str, Any]], thumbnails: Path) -> list[Alert]:
     found = []
     for doc in docs:
         try:
-            found.append(Alert.model_validate(doc))
+            alert = Alert.model_validate(doc)
         except ValidationError:
             continue  # a line some other writer put there: not an alert
+        if alert.thumbnail is not None:  # a name under the alerts folder, never a server path
+            thumb = Path(alert.thumbnail)
+            inside = thumb.is_absolute() and thumb.is_relative_to(thumbnails)
+            shown = thumb.relative_to(thumbnails).as_posix() if inside else thumb.name
+            alert = alert.model_copy(update={"thumbnail": shown})
+        found.append(alert)
     return found
 
 
 def _log(ctx: Ctx) -> Path:
     return state_dir_for(ctx.service.settings) / ALERT_LOG
+
+
+def _thumbnails(ctx: Ctx) -> Path:
+    settings = ctx.service.settings
+    return (settings.monitor.alerts_dir or settings.home / "alerts").resolve()
 
 
 @router.get("")
@@ -45,27 +58,64 @@ def list_alerts(
     stream: Annotated[str | None, Query(max_length=200, description="one stream's")] = None,
 ) -> list[Alert]:
     """Recent alerts of every monitor on this AVAS_HOME, oldest first."""
-    found = _alerts(recent_alerts(_log(ctx), limit=limit if stream is None else 1000))
+    found = _alerts(
+        recent_alerts(_log(ctx), limit=limit if stream is None else 1000), _thumbnails(ctx)
+    )
     if stream is not None:
         found = [a for a in found if a.stream == stream]
     return found[-limit:]
 
 
-def _events(path: Path, last: int, max_alerts: int | None, poll_s: float) -> Iterator[str]:
+async def _follow(path: Path, poll_s: float) -> AsyncIterator[dict[str, Any] | None]:
+    """Alert lines appended from now on (across a rotation); None after each idle poll. Async,
+    so an idle watcher holds no worker thread."""
+    st = path.stat() if path.is_file() else None
+    offset, ino = (st.st_size, st.st_ino) if st is not None else (0, None)
+    pending = b""
+    while True:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            st = None
+        if st is not None and (st.st_ino != ino or st.st_size < offset):
+            ino, offset, pending = st.st_ino, 0, b""  # rotated: read the new file from its start
+        got = False
+        if st is not None and st.st_size > offset:
+            with path.open("rb") as fh:
+                fh.seek(offset)
+                chunk = fh.read(st.st_size - offset)
+            offset += len(chunk)
+            *complete, pending = (pending + chunk).split(b"\n")
+            for line in complete:
+                try:
+                    doc = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(doc, dict):
+                    got = True
+                    yield doc
+        if not got:
+            yield None
+            await asyncio.sleep(poll_s)
+
+
+async def _events(
+    path: Path, thumbnails: Path, last: int, max_alerts: int | None, poll_s: float
+) -> AsyncIterator[str]:
     sent = 0
-    for alert in _alerts(recent_alerts(path, limit=last)) if last else []:
+    for alert in _alerts(recent_alerts(path, limit=last), thumbnails) if last else []:
         yield sse("alert", alert)
         sent += 1
         if max_alerts is not None and sent >= max_alerts:
             return
     quiet_since = time.monotonic()
-    for doc in follow_alerts(path, poll_s=poll_s):
+    async for doc in _follow(path, poll_s):
         if doc is None:
             if time.monotonic() - quiet_since >= KEEPALIVE_S:
                 yield KEEPALIVE  # a disconnected client is noticed here, too
                 quiet_since = time.monotonic()
             continue
-        for alert in _alerts([doc]):
+        for alert in _alerts([doc], thumbnails):
             yield sse("alert", alert)
             quiet_since = time.monotonic()
             sent += 1
@@ -78,7 +128,7 @@ def _events(path: Path, last: int, max_alerts: int | None, poll_s: float) -> Ite
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "event: alert"}},
 )
-def stream_alerts(
+async def stream_alerts(
     ctx: Ctx,
     last: Annotated[int, Query(ge=0, le=1000, description="send this many recent first")] = 0,
     max_alerts: Annotated[
@@ -86,4 +136,4 @@ def stream_alerts(
     ] = None,
 ) -> StreamingResponse:
     """Alerts as server-sent events (``event: alert``) as monitors raise them."""
-    return sse_response(_events(_log(ctx), last, max_alerts, poll_s=0.25))
+    return sse_response(_events(_log(ctx), _thumbnails(ctx), last, max_alerts, poll_s=0.25))

@@ -5,24 +5,61 @@ from __future__ import annotations
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from avas.errors import InputError
 from avas.ingest import is_live_uri
-from avas.interfaces.api.deps import Ctx
+from avas.interfaces.api.deps import AppContext, Ctx
+from avas.interfaces.api.jobs import QueueFull
 from avas.interfaces.api.schemas import VIDEO_ID_PATTERN, ErrorOut, IngestRequest, JobOut, Responses
 from avas.interfaces.api.sse import KEEPALIVE, sse, sse_response
+from avas.net import REFUSED, UrlRefused, check_url
+from avas.pipeline import live_video_id
 
 router = APIRouter(prefix="/ingest", tags=["ingest"])
 
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".flv"}
 _CHUNK = 1 << 20
 _JOB_RESPONSES: Responses = {404: {"model": ErrorOut, "description": "no such job"}}
+# What a remote client may make the server connect to. udp/rtp and rtsp-listen open a listening
+# socket, /dev/video* a local camera: those stay with the CLI, run by the machine's operator.
+_HTTP = ("http", "https")
+_ALLOW_LISTED_ONLY = ("rtsp", "rtsps", "rtmp", "rtmps", "srt")  # FFmpeg follows their redirects
+_CLI_ONLY = ("udp", "rtp", "rtsp-listen")
+
+
+def _submit(ctx: AppContext, label: str, uri: str | Path, name: str | None, **kw: object) -> JobOut:
+    try:
+        return ctx.jobs.submit(label, uri, name, **kw)  # type: ignore[arg-type]
+    except QueueFull as exc:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from exc
+
+
+def _url_job(ctx: AppContext, url: str, name: str | None) -> JobOut:
+    """Check the URL's address before any connection; the job reads only the checked address."""
+    scheme = urlsplit(url).scheme.lower()
+    if url.startswith("/dev/") or scheme in _CLI_ONLY:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "devices, udp:// and rtsp-listen:// are for the CLI only"
+        )
+    if not is_live_uri(url):
+        raise InputError(f"{url!r} is not an http(s)://, rtsp://, rtmp:// or srt:// URL")
+    target = check_url(url, allow_hosts=ctx.api.url_allow_hosts, schemes=_HTTP + _ALLOW_LISTED_ONLY)
+    if target.scheme in _HTTP:
+        uri = ctx.relay.url_for(target)  # pinned, no redirects, no playlists
+    elif target.allow_listed:
+        uri = target.pinned_url()
+    else:
+        raise UrlRefused(REFUSED)
+    parts = urlsplit(url)
+    label = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # no credentials
+    return _submit(ctx, label, uri, name or live_video_id(label), live=True)
 
 
 @router.post(
@@ -35,14 +72,14 @@ def start_ingest(ctx: Ctx, body: IngestRequest) -> JobOut:
     if body.url is not None:
         if not ctx.api.allow_url_ingest:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "this server does not ingest URLs")
-        if not is_live_uri(body.url):
-            raise InputError(f"{body.url!r} is not an rtsp://, rtmp://, http(s):// or udp:// URL")
-        return ctx.jobs.submit(body.url, body.url, body.name)
+        return _url_job(ctx, body.url, body.name)
     assert body.path is not None
     path = ctx.allowed_path(body.path)
+    if str(path).startswith("/dev/") or is_live_uri(str(path)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "devices are for the CLI only")
     if not path.is_file():
-        raise InputError(f"{body.path!r} is not a file")
-    return ctx.jobs.submit(path.name, path, body.name)
+        raise InputError(f"{ctx.public_name(body.path)!r} is not a file")
+    return _submit(ctx, path.name, path, body.name)
 
 
 @router.post(
@@ -85,7 +122,11 @@ def upload_and_ingest(
     if written == 0:
         shutil.rmtree(folder, ignore_errors=True)
         raise InputError(f"{raw_name!r} is empty")
-    return ctx.jobs.submit(raw_name, target, name, cleanup=folder)
+    try:
+        return ctx.jobs.submit(raw_name, target, name, cleanup=folder)
+    except QueueFull as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from exc
 
 
 @router.get("")
@@ -105,19 +146,20 @@ def job_status(ctx: Ctx, job_id: str) -> JobOut:
         200: {
             "content": {"text/event-stream": {}},
             "description": "`event: status|progress` with the job JSON, then "
-            "`event: complete|failed`; the stream ends with the job",
+            "`event: complete|failed|cancelled`; the stream ends with the job",
         },
     },
 )
-def job_events(ctx: Ctx, job_id: str) -> StreamingResponse:
+async def job_events(ctx: Ctx, job_id: str) -> StreamingResponse:
     ctx.jobs.get(job_id)  # 404 before the stream starts
 
-    def messages() -> Iterator[str]:
+    async def messages() -> AsyncIterator[str]:
+        # Async: a watcher waiting on a quiet job holds no worker thread (health stays fast).
         last_status = None
-        for job in ctx.jobs.watch(job_id):
+        async for job in ctx.jobs.watch(job_id):
             if job is None:
                 yield KEEPALIVE
-            elif job.status in ("complete", "failed"):
+            elif job.status in ("complete", "failed", "cancelled"):
                 yield sse(job.status, job)
             elif job.status != last_status:
                 yield sse("status", job)
@@ -127,3 +169,10 @@ def job_events(ctx: Ctx, job_id: str) -> StreamingResponse:
                 last_status = job.status
 
     return sse_response(messages())
+
+
+@router.delete("/{job_id}", responses=_JOB_RESPONSES)
+def cancel_job(ctx: Ctx, job_id: str) -> JobOut:
+    """Cancel a job: a queued one never runs, a live one stops now (what it committed stays), a
+    file one at its next committed event (a later ingest of the file resumes there)."""
+    return ctx.jobs.cancel(job_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi import Path as PathParam
@@ -38,9 +39,15 @@ def _out(ctx: AppContext, video: Video) -> VideoOut:
     return VideoOut(
         **video.model_dump(exclude={"path", "gaps"}),
         events=len(ctx.service.store.events(video.id)),
-        file_name=Path(video.path).name if not video.is_live else video.path,
-        media_url=f"/videos/{video.id}/media",
+        file_name=Path(video.path).name if not video.is_live else _public_url(video.path),
+        # With a token, a signed URL a <video> element can use without the bearer header.
+        media_url=ctx.signer.url(video.id) if ctx.api.token else f"/videos/{video.id}/media",
     )
+
+
+def _public_url(url: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # no credentials
 
 
 @router.get("")
