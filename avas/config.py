@@ -267,6 +267,29 @@ class ApiSettings(BaseModel):
         False, description="let clients ingest rtsp:// / http(s):// URLs (the server connects)"
     )
     cors_origins: list[str] = Field(default_factory=list, description="e.g. http://localhost:5173")
+    url_allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="URL ingest may reach these hosts (names, IPs or CIDR networks) even when "
+        "they resolve to loopback/private addresses; they may also use rtsp/rtmp/srt",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host headers accepted besides localhost, 127.0.0.1, ::1 and the bound host "
+        "(against DNS rebinding); e.g. avas.example.org",
+    )
+    max_body_bytes: int = Field(1024**2, ge=1024, description="non-upload request bodies")
+    max_upload_storage_bytes: int = Field(
+        20 * 1024**3, ge=1, description="all uploads kept together; a new one beyond gets 507"
+    )
+    max_queued_jobs: int = Field(16, ge=1, description="queued + running ingests; beyond: 429")
+    max_live_jobs: int = Field(4, ge=1, description="live URL ingests running at once")
+    live_job_max_ms: int = Field(
+        4 * 3600 * 1000, ge=1000, description="a live ingest started over the API stops after this"
+    )
+    media_url_ttl_ms: int = Field(
+        3600 * 1000, ge=1000, description="signed media URLs (for <video src>) expire after this"
+    )
+    url_timeout_ms: int = Field(10_000, ge=100, description="connect/read limit of URL ingest")
 
     @field_validator("token")
     @classmethod
