@@ -527,13 +527,15 @@ def serve(
     """The HTTP API and the web page (video + chat + cited spans) at http://HOST:PORT/."""
     import uvicorn
 
-    from avas.interfaces.api.app import create_app
+    from avas.interfaces.api.app import check_exposure, create_app
 
     service = _service()
     try:
         api = service.settings.api
-        out.print(f"AVAS at http://{host or api.host}:{port or api.port}/ (API docs at /docs)")
-        uvicorn.run(create_app(service, api), host=host or api.host, port=port or api.port)
+        api = api.model_copy(update={"host": host or api.host, "port": port or api.port})
+        check_exposure(api.host, api)  # before binding: no token, no network exposure
+        out.print(f"AVAS at http://{api.host}:{api.port}/ (API docs at /docs)")
+        uvicorn.run(create_app(service, api), host=api.host, port=api.port)
     finally:
         service.close()
 
