@@ -33,6 +33,21 @@ def test_services_have_healthchecks_and_wiring() -> None:
             assert source.startswith(("$", ".", "/")) or source in declared, volume
 
 
+def test_ports_are_published_on_loopback_only() -> None:
+    services = _compose()["services"]
+    for name in ("neo4j", "vllm"):  # no auth (vLLM) or a well-known password (Neo4j)
+        for port in services[name]["ports"]:
+            assert port.startswith("127.0.0.1:"), (name, port)
+    (api_port,) = services["api"]["ports"]
+    assert api_port.startswith("${AVAS_API_PUBLISH:-127.0.0.1}:"), api_port
+
+
+def test_the_api_requires_a_real_token() -> None:
+    token = _compose()["services"]["api"]["environment"]["AVAS_API__TOKEN"]
+    # ${VAR:?message}: compose refuses to start without it (an empty token stops the API anyway)
+    assert token.startswith("${AVAS_API_TOKEN:?"), token
+
+
 def test_dockerfile_pins_cpu_torch_and_serves() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert "torch==2.13.0" in text and "download.pytorch.org/whl/cpu" in text
@@ -49,8 +64,20 @@ def test_compose_config_validates() -> None:
     tool = shutil.which("docker-compose")
     if tool is None:
         pytest.skip("docker-compose is not installed (Debian package docker-compose)")
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "AVAS_API_TOKEN"}
     for args in ([], ["--profile", "gpu"]):
         proc = subprocess.run(
-            [tool, *args, "config", "-q"], cwd=ROOT, capture_output=True, text=True, check=False
+            [tool, *args, "config", "-q"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**env, "AVAS_API_TOKEN": "a-real-token-0123456789"},
         )
         assert proc.returncode == 0, proc.stderr
+    missing = subprocess.run(
+        [tool, "config", "-q"], cwd=ROOT, capture_output=True, text=True, check=False, env=env
+    )
+    assert missing.returncode != 0 and "AVAS_API_TOKEN" in missing.stderr
