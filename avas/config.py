@@ -27,11 +27,40 @@ class IngestSettings(BaseModel):
     live_status_interval_s: float = Field(
         5, gt=0, description="`avas ingest --json` on a live stream: seconds between status records"
     )
+    # Intake caps: a file past any of them is refused before a decoder opens it (a 1.4 KB MKV
+    # whose second frame says 1e9 s made decord allocate until the process aborted).
+    probe_timeout_ms: int = Field(
+        30_000, ge=100, description="each ffprobe/ffmpeg probe of a file is stopped after this long"
+    )
+    max_duration_ms: int = Field(
+        86_400_000, ge=1_000, description="longest file accepted (container and timestamps)"
+    )
+    max_frame_pixels: int = Field(
+        7680 * 4320, ge=64 * 64, description="largest frame accepted, width x height (8K)"
+    )
+    max_frame_count: int = Field(
+        6_000_000, ge=1, description="most video frames a file may hold (24 h at 60 fps: 5.2 M)"
+    )
+    max_timestamp_jump_ms: int = Field(
+        3_600_000, ge=1_000, description="largest step between two frames' timestamps"
+    )
+    decode_stall_ms: int = Field(
+        60_000, ge=100, description="the decoder process is ended when it yields nothing this long"
+    )
+    decode_memory_mb: int | None = Field(
+        8192, ge=256, description="address-space limit of the decoder process (None: none)"
+    )
 
 
 class SegmentSettings(BaseModel):
     min_event_ms: int = Field(2_000, ge=0)
     max_event_ms: int = Field(30_000, ge=1_000)
+    live_max_event_ms: int = Field(
+        8_000,
+        ge=1_000,
+        description="max event length on live streams: bounds how long a sentence waits to be "
+        "committed (and found) after it is said",
+    )
     summary_segment_ms: int = Field(
         600_000, ge=10_000, description="length of the segments that get their own summary"
     )
@@ -241,10 +270,14 @@ class AgentSettings(BaseModel):
 
 
 class Neo4jSettings(BaseModel):
-    uri: str | None = Field(None, description="e.g. bolt://localhost:7687; unset = no server")
+    uri: str | None = Field(None, description="e.g. bolt://127.0.0.1:7687; unset = no server")
     user: str = "neo4j"
-    password: SecretStr = SecretStr("")
+    # docker-compose.yml's and scripts/neo4j-server's default: a loopback development server.
+    password: SecretStr = SecretStr("avas-dev-password")
     database: str = "neo4j"
+    connect_retry_ms: int = Field(
+        10_000, ge=0, description="how long a server that does not answer yet is retried"
+    )
 
 
 _PLACEHOLDERS = {"changeme", "changethis", "secret", "token", "password"}

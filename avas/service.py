@@ -39,7 +39,13 @@ class Service:
             cfg = self.settings.neo4j
             if not cfg.uri:
                 raise DependencyError("AVAS_STORE=neo4j needs AVAS_NEO4J__URI (bolt://host:7687)")
-            return Neo4jEventStore(cfg.uri, cfg.user, cfg.password.get_secret_value(), cfg.database)
+            return Neo4jEventStore(
+                cfg.uri,
+                cfg.user,
+                cfg.password.get_secret_value(),
+                cfg.database,
+                connect_retry_ms=cfg.connect_retry_ms,
+            ).connect()
         return NetworkxEventStore(self.settings.store_path)
 
     @cached_property
@@ -232,7 +238,7 @@ class Service:
         on_event: EventHook | None = None,
     ) -> IngestReport:
         if not is_live_uri(str(uri)):
-            probe_video(Path(uri).expanduser())  # reject a bad file before any model loads
+            probe_video(uri, self.settings.ingest)  # reject a bad file before any model loads
         return self.pipeline.ingest(
             uri, name=name, progress=progress, realtime=realtime, on_event=on_event
         )

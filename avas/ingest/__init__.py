@@ -1,4 +1,5 @@
-"""Media sources: files (decord + ffmpeg) and live streams (PyAV), behind ``MediaSource``.
+"""Media sources: files (decord + ffmpeg, in child processes) and live streams (PyAV), behind
+``MediaSource``.
 
 source = open_source("talk.mp4", settings.ingest)
 """
@@ -6,12 +7,12 @@ source = open_source("talk.mp4", settings.ingest)
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from avas.config import IngestSettings
 from avas.ingest.base import MediaSource, is_live_uri
-from avas.ingest.file_source import FileSource
-from avas.ingest.probe import probe_video
-from avas.ingest.realtime import RealtimeSource
+
+if TYPE_CHECKING:
+    from avas.config import IngestSettings
 
 __all__ = ["is_live_uri", "open_source"]
 
@@ -33,11 +34,18 @@ def open_source(
             max_side_px=settings.max_side_px,
             max_reconnects=settings.max_reconnects,
         )
-    info = probe_video(Path(text).expanduser())
+    # Imported here: the decoder process imports this package and should not pay for settings.
+    from avas.ingest.file_source import FileSource
+    from avas.ingest.probe import probe_video
+    from avas.ingest.realtime import RealtimeSource
+
+    info = probe_video(text, settings)  # refuses what is not a plain file within the caps
     source = FileSource(
         info,
         sample_fps=settings.sample_fps,
         max_side_px=settings.max_side_px,
         batch=settings.decode_batch,
+        stall_ms=settings.decode_stall_ms,
+        memory_mb=settings.decode_memory_mb,
     )
     return RealtimeSource(source) if realtime else source
