@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from avas.errors import DependencyError, InputError
 from avas.ingest.base import AUDIO_RATE, AudioChunk, Frame, Gap, SourceInfo
 from avas.ingest.file_source import scaled_size
+from avas.ingest.status import StreamBreak
 
 try:  # PyAV comes with faster-whisper, part of the default install
     import av
@@ -128,8 +129,10 @@ class LiveSource:
         self.frame_count = 0
         self.reconnects = 0
         self.last_error: str | None = None
+        # Why the stream ended early by our own hand (`stop`); the pipeline reports it.
+        self.stopped: str | None = None
 
-        self._frames: _DropOldestQueue[Frame] = _DropOldestQueue(max(1, queue_frames))
+        self._frames: _DropOldestQueue[Frame | StreamBreak] = _DropOldestQueue(max(1, queue_frames))
         self._audio: _DropOldestQueue[AudioChunk] = _DropOldestQueue(max(8, queue_frames))
         self._gaps: list[Gap] = []
         self._lock = threading.Lock()  # guards starting and closing
@@ -149,6 +152,7 @@ class LiveSource:
         self._offset_ms = 0
         self._last_media_ms: int | None = None
         self._last_video_ms = -1
+        self._broken_at = -1  # _last_video_ms when the last StreamBreak went out
         self._next_slot_ms = 0
         self._drop: tuple[int, str] | None = None  # (last media ms, reason) of the last drop
         self._resampler: av.AudioResampler | None = None
@@ -166,6 +170,12 @@ class LiveSource:
 
     def frames(self, start_ms: int = 0) -> Iterator[Frame]:
         self._start()
+        return (f for f in self._iter_frames(start_ms) if isinstance(f, Frame))
+
+    def frames_and_breaks(self, start_ms: int = 0) -> Iterator[Frame | StreamBreak]:
+        """Frames, and a StreamBreak where the stream dropped: the pipeline commits the window
+        open then instead of holding it until the stream comes back (it may not)."""
+        self._start()
         return self._iter_frames(start_ms)
 
     def audio(self, start_ms: int = 0) -> Iterator[AudioChunk]:
@@ -178,6 +188,15 @@ class LiveSource:
         with self._gaps_lock:
             return list(self._gaps)
 
+    def stop(self, reason: str = "stopped") -> None:
+        """End the stream gracefully: what was received is still handed out, then the
+        iterators end (a Ctrl-C on `avas ingest udp://...`: the pipeline commits it all).
+        Safe from a signal handler: it only sets flags and notifies."""
+        self.stopped = self.stopped or reason
+        self._stop.set()
+        self._frames.close()
+        self._audio.close()
+
     def close(self) -> None:
         self._stop.set()  # first: it also cuts short a first open's retries, which hold the lock
         with self._lock:
@@ -186,8 +205,10 @@ class LiveSource:
         self._frames.close(discard=True)
         self._audio.close(discard=True)
         if thread is not None and thread is not threading.current_thread():
-            # A read blocked on a silent stream returns within the read timeout at worst.
-            thread.join(timeout=2 * self.open_timeout_s + 1)
+            # A read blocked on a silent stream returns within the read timeout at worst; after
+            # a stop() everything received is handed out already: a user waits for none of it
+            # (the thread is a daemon: it ends with the process).
+            thread.join(timeout=1 if self.stopped else 2 * self.open_timeout_s + 1)
 
     def status(self) -> LiveStatus:
         return LiveStatus(
@@ -213,7 +234,7 @@ class LiveSource:
 
     # -- consumers ---------------------------------------------------------------------------
 
-    def _iter_frames(self, start_ms: int) -> Iterator[Frame]:
+    def _iter_frames(self, start_ms: int) -> Iterator[Frame | StreamBreak]:
         while (frame := self._frames.get()) is not None:
             if frame.ts_ms >= start_ms:
                 yield frame
@@ -318,6 +339,7 @@ class LiveSource:
                 if self._stop.is_set():
                     return
                 self.last_error = reason
+                self._mark_break(reason)
                 last_ms = self._last_media_ms if self._last_media_ms is not None else 0
                 self._drop = (last_ms, reason)
                 log.warning("live source %s dropped at %d ms: %s", self.uri, last_ms, reason)
@@ -351,6 +373,26 @@ class LiveSource:
             return container
         log.warning("live source %s: giving up after %d reconnects", self.uri, attempt)
         return None
+
+    def _mark_break(self, reason: str) -> None:
+        """The stream dropped: let the consumer close the open window now, with its speech."""
+        if self._last_video_ms < 0 or self._broken_at == self._last_video_ms:
+            return  # nothing received since the last break
+        self._broken_at = self._last_video_ms
+        end_ms = self._last_video_ms + self.stride_ms  # the last sample stands for its stride
+        if self._resampler is not None:
+            # The speech recogniser reports audio as heard once it is followed: pad it with
+            # silence up to the window's end, then a tiny chunk a second later, whose jump in
+            # time makes it finish what it holds (as it does after a reconnect).
+            self._flush_audio()
+            if end_ms > self._audio_start_ms:
+                pad = (end_ms - self._audio_start_ms) * AUDIO_RATE // 1000
+                self._emit_audio(np.zeros(pad, np.float32))
+            self._audio_start_ms = max(self._audio_start_ms, end_ms) + 1_000
+            self._emit_audio(np.zeros(AUDIO_RATE // 100, np.float32))
+        # The next connection's media time starts after the closed window.
+        self._last_media_ms = max(self._last_media_ms or 0, end_ms - 1)
+        self._frames.put(StreamBreak(ts_ms=end_ms, reason=reason))
 
     def _begin_connection(self) -> None:
         self._first_connection = False

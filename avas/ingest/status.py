@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
@@ -19,6 +20,15 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     from avas.ingest.live_source import LiveSource
     from avas.pipeline import Progress
+
+
+@dataclass(frozen=True, slots=True)
+class StreamBreak:
+    """A live stream dropped after ``ts_ms``: the window open then ends there (a partial event),
+    committed before the source waits to reconnect."""
+
+    ts_ms: int
+    reason: str
 
 
 class StreamStatus(BaseModel):

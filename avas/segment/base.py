@@ -19,12 +19,14 @@ class EventWindow:
     """A closed run of frames that becomes one event. ``motion`` holds per-frame change (0-255).
 
     ``cut``: the window ended at a shot cut (not at the length limit or the stream's end).
+    ``partial``: a live stream dropped (or was stopped) while the window was open.
     """
 
     span: TimeSpan
     frames: list[Frame] = field(default_factory=list)
     motion: list[float] = field(default_factory=list)
     cut: bool = False
+    partial: bool = False
 
 
 class Segmenter(Protocol):

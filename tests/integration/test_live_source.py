@@ -23,6 +23,7 @@ from rtsp_relay import RtspRelay
 from avas.errors import InputError
 from avas.ingest.base import AudioChunk, Frame, is_live_uri
 from avas.ingest.live_source import LiveSource, _DropOldestQueue
+from avas.ingest.status import StreamBreak
 from avas.media.sample import SampleManifest, SampleSpec, SceneSpec, SpeechSpec, make_sample_video
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg CLI")
@@ -330,3 +331,50 @@ def test_unreachable_source_is_an_input_error(make_uri: Callable[[], str]) -> No
         source.frames()
     source.close()
     assert source.thread is None
+
+
+def test_a_drop_marks_a_break_where_audio_and_frames_end(send: Sender) -> None:
+    """A stream that stops sending: before waiting to reconnect, the source marks the break
+    (the pipeline commits the open window there) and hands out audio up to it."""
+    port = free_port(socket.SOCK_DGRAM)
+    source = LiveSource(
+        f"udp://127.0.0.1:{port}",
+        sample_fps=SAMPLE_FPS,
+        max_side_px=160,
+        open_timeout_s=1.5,
+        max_reconnects=8,
+        backoff_s=0.2,
+        max_backoff_s=0.5,
+    )
+    first = send(udp_url(port), seconds=30)
+    items = source.frames_and_breaks()
+    chunks, listener = collect_audio(source)
+    got = [next(items) for _ in range(8)]
+    stop(first)
+    while not isinstance(got[-1], StreamBreak):
+        got.append(next(items))
+    *frames, mark = got
+    assert all(isinstance(f, Frame) for f in frames)
+    assert isinstance(mark, StreamBreak) and mark.reason
+    # It ends one stride after the last frame decoded (sampled or not): nothing received is cut.
+    assert frames[-1].ts_ms < mark.ts_ms <= frames[-1].ts_ms + 2 * STRIDE_MS
+    # Audio reaches the break (silence pads the last fraction), then jumps: the recogniser
+    # finishes what it holds instead of waiting for more.
+    deadline = time.monotonic() + 10
+    while not any(c.end_ms == mark.ts_ms for c in chunks) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    ends = [c.end_ms for c in chunks]
+    assert mark.ts_ms in ends, (mark, ends[-5:])
+    assert any(c.start_ms >= mark.ts_ms + 500 for c in chunks)
+
+    send(udp_url(port), seconds=30)  # the camera comes back: frames go on after the break
+    later = next(items)
+    assert isinstance(later, Frame) and later.ts_ms >= mark.ts_ms
+    # Only frames_and_breaks() sees the mark: frames() is frames only.
+    source.stop("stopped by the test")
+    assert source.stopped == "stopped by the test"
+    rest = list(items)  # what was received is still handed out, then the iterator ends
+    assert all(isinstance(f, Frame) for f in rest)
+    source.close()
+    listener.join(timeout=10)
+    assert not listener.is_alive()
