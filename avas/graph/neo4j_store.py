@@ -12,6 +12,7 @@ pydantic model as JSON in ``data`` (read back exactly) next to the properties th
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -55,6 +56,8 @@ T = TypeVar("T")
 
 DEFAULT_VECTOR_DIMENSIONS = 384  # all-MiniLM-L6-v2, the packaged embedding model
 INDEX_WAIT_S = 300
+CONNECT_RETRY_MS = 10_000  # a server that is still starting gets this long to answer
+MIGRATION_ATTEMPTS = 3
 
 _MODELS: dict[NodeKind, type[BaseModel]] = {
     NodeKind.VIDEO: Video,
@@ -88,13 +91,14 @@ def escape_lucene(term: str) -> str:
 def lucene_query(text: str) -> str | None:
     """User text -> a Lucene expression of escaped content words, or None if there are none.
 
-    The same words as the embedded store's FTS query (3+ characters, no stopwords). Each word
-    also matches as a prefix (``budget*`` finds "budgets", ``harbor*`` finds OCR's
-    "HARBORBRIDGE"); the embedded store's trigram index also matches inside a word, this does not.
+    The same words as the embedded store's FTS query (3+ characters, no stopwords), any of
+    them. Each word also matches inside a longer one, as the embedded store's trigram index
+    does (``*bridge*`` finds OCR's "HARBORBRIDGE", ``*budget*`` finds "budgets"); the word itself
+    scores higher, since Lucene gives a wildcard match a constant score.
     """
     words = [w for w in re.findall(r"[0-9a-z]+", text.lower()) if len(w) >= 3]
     terms = [escape_lucene(w) for w in dict.fromkeys(words) if w not in STOPWORDS]
-    return " ".join(f"{t} {t}*" for t in terms) or None
+    return " ".join(f"{t} *{t}*" for t in terms) or None
 
 
 def _node_props(kind: NodeKind, model: BaseModel) -> dict[str, Any]:
@@ -145,7 +149,24 @@ def _hit(kind: str, data: str, score: float) -> SearchHit:
     )
 
 
+def _check_edges(query: str, batch: Sequence[dict[str, Any]], row: Any) -> None:
+    """An edge query MATCHes both ends: a row it merged nothing for names a missing node, and
+    raising here rolls the whole commit back (the embedded store refuses such a record too)."""
+    merged = {(src, dst) for src, dst in (row["merged"] if row is not None else [])}
+    for edge in batch:
+        if (edge["src"], edge["dst"]) not in merged:
+            raise NotFoundError(
+                f"edge {query.removeprefix('merge_').upper()} {edge['src']} -> {edge['dst']}: "
+                "a node at either end is not in the store"
+            )
+
+
 class Neo4jEventStore:
+    """The event graph in a Neo4j 5 server. Constructing it does no I/O; ``connect()`` does.
+
+    store = Neo4jEventStore(uri, user, password).connect()
+    """
+
     def __init__(
         self,
         uri: str,
@@ -154,7 +175,34 @@ class Neo4jEventStore:
         database: str = "neo4j",
         *,
         vector_dimensions: int = DEFAULT_VECTOR_DIMENSIONS,
+        connect_retry_ms: int = CONNECT_RETRY_MS,
     ) -> None:
+        self.uri = uri
+        self.user = user
+        self.database = database
+        self.vector_dimensions = vector_dimensions
+        self._password = password
+        self._connect_retry_ms = connect_retry_ms
+        self._driver: Driver | None = None
+        self._loaded_queries: dict[str, str] = {}
+        self._errors: tuple[type[BaseException], ...] = ()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def _queries(self) -> dict[str, str]:
+        if not self._loaded_queries:
+            raise StoreError(f"{self!r} is not connected: call connect() first")
+        return self._loaded_queries
+
+    def connect(self) -> Neo4jEventStore:
+        """Open the driver, check the login, apply pending migrations; returns the store.
+
+        A server that does not answer is retried for ``connect_retry_ms`` (it may be starting);
+        an unreachable server or a refused login is a DependencyError naming the URI.
+        """
+        if self._driver is not None:
+            return self
         try:
             import neo4j
             import neo4j.exceptions
@@ -162,52 +210,100 @@ class Neo4jEventStore:
             raise DependencyError(
                 "the Neo4j graph store needs the neo4j driver: pip install 'avas[neo4j]'"
             ) from exc
-        self.uri = uri
-        self.database = database
-        self._queries = load_queries()
-        migrations = load_migrations(vector_dimensions=vector_dimensions)
-        self._errors: tuple[type[BaseException], ...] = (
-            neo4j.exceptions.Neo4jError,
-            neo4j.exceptions.DriverError,
-        )
+        self._loaded_queries = load_queries()
+        migrations = load_migrations(vector_dimensions=self.vector_dimensions)
+        self._errors = (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError)
         try:
-            self._driver: Driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+            driver = neo4j.GraphDatabase.driver(self.uri, auth=(self.user, self._password))
         except (*self._errors, ValueError, ImportError) as exc:  # bad URI, or a scheme's extra
-            raise StoreError(f"cannot open the Neo4j store at {uri}: {exc}") from exc
+            raise StoreError(f"cannot open the Neo4j store at {self.uri}: {exc}") from exc
         try:
-            self._driver.verify_connectivity()
-            self._migrate(migrations)
-        except (*self._errors, OSError) as exc:
-            self._driver.close()
-            raise StoreError(f"cannot open the Neo4j store at {uri}: {exc}") from exc
+            self._await_server(driver, neo4j.exceptions)
+            self._migrate(driver, migrations)
+            self._check_vector_index(driver)
+        except BaseException as exc:
+            driver.close()
+            if isinstance(exc, (*self._errors, OSError)):
+                raise StoreError(f"cannot open the Neo4j store at {self.uri}: {exc}") from exc
+            raise
+        self._driver = driver
+        return self
 
-    # -- lifecycle -------------------------------------------------------------------------
+    def _await_server(self, driver: Driver, errors: Any) -> None:
+        deadline = time.monotonic() + self._connect_retry_ms / 1000
+        pause_s = 0.25
+        while True:
+            try:
+                driver.verify_connectivity()
+                return
+            except errors.AuthError as exc:
+                raise DependencyError(
+                    f"the Neo4j server at {self.uri} refused the login of user {self.user!r}: "
+                    "check AVAS_NEO4J__USER and AVAS_NEO4J__PASSWORD"
+                ) from exc
+            except (errors.ServiceUnavailable, errors.SessionExpired, OSError) as exc:
+                if time.monotonic() + pause_s > deadline:
+                    raise DependencyError(
+                        f"no Neo4j server answers at {self.uri} ({type(exc).__name__}): start "
+                        "one (scripts/neo4j-server start, or docker compose up -d neo4j) or fix "
+                        "AVAS_NEO4J__URI"
+                    ) from exc
+                time.sleep(pause_s)
+                pause_s = min(2 * pause_s, 2.0)
 
-    def _migrate(self, migrations: Sequence[Migration]) -> None:
+    def _migrate(self, driver: Driver, migrations: Sequence[Migration]) -> None:
         """Apply each numbered migration once, recorded as a ``:Migration {id}`` node.
 
         Schema commands run one per auto-commit transaction (Neo4j refuses to mix them with
-        writes); IF NOT EXISTS makes a migration that died half-way safe to run again.
+        writes); IF [NOT] EXISTS makes a migration that died half-way safe to run again, and
+        two processes migrating the same database at once retry on the loser's conflict.
         """
         q = self._queries
-        applied_any = False
-        with self._driver.session(database=self.database) as session:
-            for migration in migrations:
-                record = session.run(q["migration_applied"], {"id": migration.id}).single()
-                if record is not None and record["applied"]:
-                    continue
-                for statement in migration.statements:
-                    session.run(statement).consume()
-                session.run(q["record_migration"], {"id": migration.id}).consume()
-                applied_any = True
-            if applied_any:  # a new index is queryable only once it is online
-                session.run(q["await_indexes"], {"timeout_s": INDEX_WAIT_S}).consume()
+        for attempt in range(MIGRATION_ATTEMPTS):
+            applied_any = False
+            try:
+                with driver.session(database=self.database) as session:
+                    for migration in migrations:
+                        record = session.run(q["migration_applied"], {"id": migration.id}).single()
+                        if record is not None and record["applied"]:
+                            continue
+                        for statement in migration.statements:
+                            session.run(statement).consume()
+                        session.run(q["record_migration"], {"id": migration.id}).consume()
+                        applied_any = True
+                    if applied_any:  # a new index is queryable only once it is online
+                        session.run(q["await_indexes"], {"timeout_s": INDEX_WAIT_S}).consume()
+                return
+            except self._errors:
+                if attempt == MIGRATION_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5)
+
+    def _check_vector_index(self, driver: Driver) -> None:
+        """The search index's dimension must be this store's: one made for other vectors (an
+        earlier embedding model, or the contract suite's) would refuse every write."""
+        with driver.session(database=self.database) as session:
+            row = session.run(self._queries["vector_index_dimensions"]).single()
+        found = None if row is None else row["dimensions"]
+        if found is not None and int(found) != self.vector_dimensions:
+            raise StoreError(
+                f"the Neo4j database {self.database!r} at {self.uri} indexes {found}-dimensional "
+                f"vectors, this store embeds {self.vector_dimensions}: use another database "
+                "(or server) for this embedding model"
+            )
 
     def close(self) -> None:
-        self._driver.close()
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
 
     def _run(self, work: Callable[[ManagedTransaction], T], *, write: bool = False) -> T:
-        """Run ``work`` in one managed transaction; driver errors become StoreError."""
+        """Run ``work`` in one managed transaction; driver errors become StoreError.
+
+        The driver retries transient failures (a lost leader, a deadlock) itself.
+        """
+        if self._driver is None:
+            raise StoreError(f"{self!r} is not connected: call connect() first")
         try:
             with self._driver.session(database=self.database) as session:
                 if write:
@@ -294,9 +390,13 @@ class Neo4jEventStore:
             for ts_ms, vec in sorted(record.frame_vectors.items())
         ]
 
+        new_entities = {e.id for e in record.entities}
+
         def work(tx: ManagedTransaction) -> None:
             if tx.run(q["get_video"], {"id": event.video_id}).single() is None:
                 raise NotFoundError(f"unknown video {event.video_id!r}: upsert the video first")
+            row = tx.run(q["event_entities"], {"event_id": event.id}).single()
+            old_entities = set(row["ids"]) if row is not None else set()
             tx.run(
                 q["delete_stale_children"], {"event_id": event.id, "keep_ids": keep_ids}
             ).consume()
@@ -305,10 +405,18 @@ class Neo4jEventStore:
             if keyframes:
                 tx.run(q["create_keyframes"], {"rows": keyframes}).consume()
             for name, batch in batches:
-                if batch:
-                    tx.run(q[name], {"rows": batch}).consume()
+                if not batch:
+                    continue
+                result = tx.run(q[name], {"rows": batch})
+                if name in _EDGE_QUERIES.values():
+                    _check_edges(name, batch, result.single())
+                else:
+                    result.consume()
             for merge in record.merges:
                 self._write_merge(tx, merge)
+            # An entity this event no longer involves, and no other event does, goes too.
+            if gone := sorted(old_entities - new_entities):
+                tx.run(q["delete_entities_if_orphaned"], {"ids": gone}).consume()
 
         self._run(work, write=True)
 
@@ -371,8 +479,10 @@ class Neo4jEventStore:
         return [_event(r["data"]) for r in self._read("events", video_id=video_id)]
 
     def events_in_span(self, video_id: str, span: TimeSpan) -> list[Event]:
+        # An instant is the one millisecond at its start (half-open spans, as the embedded store).
+        upper_ms = span.end_ms if span.duration_ms > 0 else span.start_ms + 1
         rows = self._read(
-            "events_in_span", video_id=video_id, start_ms=span.start_ms, end_ms=span.end_ms
+            "events_in_span", video_id=video_id, start_ms=span.start_ms, upper_ms=upper_ms
         )
         return [_event(r["data"]) for r in rows]
 
@@ -495,6 +605,10 @@ class Neo4jEventStore:
         ]
         return sorted(found, key=lambda m: (m.merged_at, m.alias_id))
 
+    def aliases_of(self, entity_id: str) -> list[str]:
+        """The entities merged into ``entity_id``, by id."""
+        return [str(r["id"]) for r in self._read("aliases_of", id=entity_id)]
+
     def find_entities(self, name: str, *, k: int = 10) -> list[Entity]:
         key, words = entity_query(name)
         if k <= 0:
@@ -585,14 +699,21 @@ class Neo4jEventStore:
         expr = lucene_query(query)
         if expr is None or k <= 0:
             return []
-        rows = self._read(
-            "keyword_search",
-            query=expr,
-            kinds=[NodeKind(kind).value for kind in kinds],
-            video_id=video_id,
-            k=k,
-        )
-        return [_hit(r["kind"], r["data"], float(r["score"])) for r in rows]
+        wanted = {NodeKind(kind).value for kind in kinds}
+        filtered = video_id is not None or wanted != {kind.value for kind in SEARCHABLE}
+        # As vector_search: Lucene knows nothing of kinds and videos, so a pool of the best
+        # matches is filtered here and widened until k pass or the index has no more.
+        candidates = k * 10 if filtered else k
+        while True:
+            rows = self._read("keyword_search", query=expr, candidates=candidates)
+            hits = [
+                _hit(r["kind"], r["data"], float(r["score"]))
+                for r in rows
+                if r["kind"] in wanted and (video_id is None or r["video_id"] == video_id)
+            ]
+            if len(hits) >= k or len(rows) < candidates or candidates >= 100_000:
+                return hits[:k]
+            candidates *= 4
 
     def stats(self) -> GraphStats:
         (counts,) = self._read("stats_nodes")

@@ -3,4 +3,5 @@ RETURN
   COUNT { (:Event) } AS event,
   COUNT { (:SpeechSegment) } AS speech,
   COUNT { (:OnScreenText) } AS text,
-  COUNT { (:Entity) } AS entity
+  COUNT { (:Entity) } AS entity,
+  COUNT { (:Summary) } AS summary

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from neo4j_factory import neo4j_required, neo4j_target
 
 from avas.errors import AvasError
 from avas.graph.base import EventGraphStore
@@ -43,16 +43,10 @@ def _open_neo4j(where: Path) -> EventGraphStore:
     # One server for all tests: the fixtures below empty it around each test, so point
     # AVAS_NEO4J__URI / AVAS_NEO4J__DATABASE at a throwaway database, one whose vector index was
     # not created with other dimensions than the contract's fake vectors.
-    from avas.graph.neo4j_store import Neo4jEventStore
+    from neo4j_factory import open_neo4j_store
 
-    store: EventGraphStore = Neo4jEventStore(
-        uri=os.environ["AVAS_NEO4J__URI"],
-        user=os.environ.get("AVAS_NEO4J__USER", "neo4j"),
-        password=os.environ.get("AVAS_NEO4J__PASSWORD", ""),
-        database=os.environ.get("AVAS_NEO4J__DATABASE", "neo4j"),
-        vector_dimensions=VECTOR_DIM,
-    )
-    return store
+    del where  # the state lives in the server
+    return open_neo4j_store(vector_dimensions=VECTOR_DIM)
 
 
 def _neo4j_unavailable() -> str | None:
@@ -70,10 +64,15 @@ def _factories() -> list[Any]:
     params: list[Any] = [pytest.param(StoreFactory("networkx", _open_networkx), id="networkx")]
     # Neo4j joins the parametrisation only when a server is configured, so the default run
     # (no server) collects no Neo4j cases at all instead of a skip per contract test. When the
-    # URI is set but the store cannot be imported, one visible skip reason per test says why.
-    if os.environ.get("AVAS_NEO4J__URI"):
+    # URI is set but the store cannot be imported, one visible skip reason per test says why;
+    # in CI (AVAS_TEST_REQUIRE_NEO4J=1) either gap fails the run instead.
+    if neo4j_required() and neo4j_target() is None:
+        raise pytest.UsageError("AVAS_TEST_REQUIRE_NEO4J=1 but AVAS_NEO4J__URI is not set")
+    if neo4j_target() is not None:
         marks: list[Any] = [pytest.mark.neo4j]
         if why := _neo4j_unavailable():
+            if neo4j_required():
+                raise pytest.UsageError(f"AVAS_TEST_REQUIRE_NEO4J=1 but {why}")
             marks.append(pytest.mark.skip(reason=f"AVAS_NEO4J__URI is set but {why}"))
         factory = StoreFactory("neo4j", _open_neo4j, shared_server=True)
         params.append(pytest.param(factory, id="neo4j", marks=marks))

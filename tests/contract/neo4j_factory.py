@@ -1,44 +1,58 @@
-"""Opens the Neo4j store for the contract suite on an emptied database.
+"""The contract suite's Neo4j server: its settings from the environment, and a connected store.
 
-    store = make_neo4j_store(tmp_path)  # AVAS_NEO4J__URI / __USER / __PASSWORD from the env
+    store = open_neo4j_store(vector_dimensions=8)  # AVAS_NEO4J__URI / __USER / __PASSWORD
 
-Test code may read the environment; the store itself takes its settings as arguments.
+Test code may read the environment; the store itself takes its settings as arguments. In CI,
+.ci/run starts a server with scripts/neo4j-server and sets AVAS_TEST_REQUIRE_NEO4J=1, so a
+missing server fails the run instead of leaving the Neo4j half of the suite out.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from dataclasses import dataclass
 
-from avas.errors import StoreError
 from avas.graph.neo4j_store import Neo4jEventStore
-from graph_schema.cypher import load_queries
+
+# The store's own default (avas/config.py) and scripts/neo4j-server's.
+DEFAULT_PASSWORD = "avas-dev-password"
 
 
-def _settings() -> tuple[str, str, str, str]:
+@dataclass(frozen=True)
+class Neo4jTarget:
+    uri: str
+    user: str
+    password: str
+    database: str
+
+
+def neo4j_target() -> Neo4jTarget | None:
+    """The server the environment names, or None when AVAS_NEO4J__URI is unset."""
     uri = os.environ.get("AVAS_NEO4J__URI")
     if not uri:
-        raise StoreError("AVAS_NEO4J__URI is not set: no Neo4j server to test against")
-    return (
-        uri,
-        os.environ.get("AVAS_NEO4J__USER", "neo4j"),
-        os.environ.get("AVAS_NEO4J__PASSWORD", ""),
-        os.environ.get("AVAS_NEO4J__DATABASE", "neo4j"),
+        return None
+    return Neo4jTarget(
+        uri=uri,
+        user=os.environ.get("AVAS_NEO4J__USER", "neo4j"),
+        password=os.environ.get("AVAS_NEO4J__PASSWORD", DEFAULT_PASSWORD),
+        database=os.environ.get("AVAS_NEO4J__DATABASE", "neo4j"),
     )
 
 
-def wipe_neo4j(uri: str, user: str, password: str, database: str = "neo4j") -> None:
-    """Delete every node but the :Migration records; the schema (indexes) stays."""
-    import neo4j
-
-    with neo4j.GraphDatabase.driver(uri, auth=(user, password)) as driver:
-        driver.execute_query(load_queries()["delete_all_data"], database_=database)
+def neo4j_required() -> bool:
+    return os.environ.get("AVAS_TEST_REQUIRE_NEO4J") == "1"
 
 
-def make_neo4j_store(tmp_path: Path) -> Neo4jEventStore:
-    """A store on an empty database. ``tmp_path`` is unused: the state lives in the server."""
-    del tmp_path
-    uri, user, password, database = _settings()
-    store = Neo4jEventStore(uri, user, password, database)  # connects and migrates first
-    wipe_neo4j(uri, user, password, database)
-    return store
+def open_neo4j_store(*, vector_dimensions: int) -> Neo4jEventStore:
+    """A connected, migrated store on the environment's server (it is not emptied here)."""
+    target = neo4j_target()
+    if target is None:
+        raise RuntimeError("AVAS_NEO4J__URI is not set: no Neo4j server to test against")
+    store = Neo4jEventStore(
+        target.uri,
+        target.user,
+        target.password,
+        target.database,
+        vector_dimensions=vector_dimensions,
+    )
+    return store.connect()

@@ -1,0 +1,3 @@
+MATCH (a:Entity)-[:MERGED_INTO]->(:Entity {id: $id})
+RETURN a.id AS id
+ORDER BY a.id
