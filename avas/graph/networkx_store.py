@@ -120,8 +120,9 @@ CREATE TABLE IF NOT EXISTS frame_vectors (
 );
 CREATE INDEX IF NOT EXISTS frame_vectors_by_video ON frame_vectors (video_id);
 -- A log of touched ids, written by triggers inside each write transaction, so another process
--- holding this store in memory reloads only those rows (see NetworkxEventStore._sync). An edge
--- is logged under its source, a frame vector under its event; 'm' rows are merges.
+-- holding this store in memory reloads only those rows (see NetworkxEventStore._sync): 'n' a
+-- node, its vector or its frame vectors (logged under the event), 'e' one edge (src, dst and
+-- type joined by char(31)), 'm' a merge.
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, tbl TEXT NOT NULL
 );
@@ -132,11 +133,15 @@ BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.id, 'n'), (OLD.id, 'n'); END;
 CREATE TRIGGER IF NOT EXISTS log_node_del AFTER DELETE ON nodes
 BEGIN INSERT INTO changes (id, tbl) VALUES (OLD.id, 'n'); END;
 CREATE TRIGGER IF NOT EXISTS log_edge_ins AFTER INSERT ON edges
-BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.src, 'n'); END;
+BEGIN INSERT INTO changes (id, tbl)
+    VALUES (NEW.src || char(31) || NEW.dst || char(31) || NEW.type, 'e'); END;
 CREATE TRIGGER IF NOT EXISTS log_edge_upd AFTER UPDATE ON edges
-BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.src, 'n'), (OLD.src, 'n'); END;
+BEGIN INSERT INTO changes (id, tbl)
+    VALUES (NEW.src || char(31) || NEW.dst || char(31) || NEW.type, 'e'),
+           (OLD.src || char(31) || OLD.dst || char(31) || OLD.type, 'e'); END;
 CREATE TRIGGER IF NOT EXISTS log_edge_del AFTER DELETE ON edges
-BEGIN INSERT INTO changes (id, tbl) VALUES (OLD.src, 'n'); END;
+BEGIN INSERT INTO changes (id, tbl)
+    VALUES (OLD.src || char(31) || OLD.dst || char(31) || OLD.type, 'e'); END;
 CREATE TRIGGER IF NOT EXISTS log_vector_ins AFTER INSERT ON vectors
 BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.id, 'n'); END;
 CREATE TRIGGER IF NOT EXISTS log_vector_del AFTER DELETE ON vectors
@@ -389,17 +394,16 @@ class NetworkxEventStore:
             if row is not None and int(row[0]) > self._seen_seq:
                 self._reload_all()  # the log no longer reaches back to our position
             else:
-                nodes: dict[str, None] = {}
-                merges: dict[str, None] = {}
-                for node_id, tbl in self._db.execute(
+                changed: dict[str, dict[str, None]] = {"n": {}, "e": {}, "m": {}}
+                for key, tbl in self._db.execute(
                     "SELECT id, tbl FROM changes WHERE seq > ? AND seq <= ?",
                     (self._seen_seq, last),
                 ):
-                    (merges if tbl == "m" else nodes)[node_id] = None
-                if len(nodes) + len(merges) > FULL_RELOAD_IDS:
+                    changed[tbl][key] = None
+                if sum(map(len, changed.values())) > FULL_RELOAD_IDS:
                     self._reload_all()
                 else:
-                    self._apply_changes(list(nodes), list(merges))
+                    self._apply_changes(list(changed["n"]), list(changed["e"]), list(changed["m"]))
             self._seen_seq = last
         finally:
             self._db.execute("COMMIT")
@@ -413,11 +417,10 @@ class NetworkxEventStore:
         self._entity_vecs = {}
         self._load()
 
-    def _apply_changes(self, ids: list[str], merge_ids: list[str]) -> None:
-        """Reload the rows of these ids (nodes, their out-edges, vectors, frames) and merges."""
+    def _apply_changes(self, ids: list[str], edge_keys: list[str], merge_ids: list[str]) -> None:
+        """Reload the rows of these node ids (nodes, vectors, frames), edges and merges."""
         kinds = {k.value: k for k in NodeKind}
         rows: dict[str, tuple[NodeKind, str | None, int | None]] = {}
-        edges: list[tuple[str, str, str, str]] = []
         vectors: dict[str, tuple[NodeKind, str | None, bytes]] = {}
         frames: dict[str, list[tuple[str | None, bytes]]] = {}
         for part in _chunks(ids):
@@ -426,9 +429,6 @@ class NetworkxEventStore:
                 f"SELECT id, kind, video_id, start_ms FROM nodes WHERE id IN ({marks})", part
             ):
                 rows[node_id] = (kinds[kind_value], video_id, start_ms)
-            edges += self._db.execute(
-                f"SELECT src, dst, type, data FROM edges WHERE src IN ({marks})", part
-            ).fetchall()
             for node_id, kind_value, video_id, blob in self._db.execute(
                 f"SELECT id, kind, video_id, vec FROM vectors WHERE id IN ({marks})", part
             ):
@@ -444,14 +444,16 @@ class NetworkxEventStore:
             if node_id in self._graph:  # changed: drop its timeline place and parsed model
                 self._remove_from_timeline(node_id)
             self._add_node(node_id, kind, video_id=video_id, start_ms=start_ms)
-        for node_id in rows:
-            for _u, v, key in list(self._graph.out_edges(node_id, keys=True)):
-                self._graph.remove_edge(node_id, v, key=key)
-        self._graph.add_edges_from(
-            (src, dst, etype, json.loads(data) if data != "{}" else {})  # type: ignore[misc]
-            for src, dst, etype, data in edges
-            if src in self._graph and dst in self._graph
-        )
+        for edge_key in edge_keys:
+            src, dst, etype = edge_key.split("\x1f")
+            row = self._db.execute(
+                "SELECT data FROM edges WHERE src = ? AND dst = ? AND type = ?", (src, dst, etype)
+            ).fetchone()
+            if self._graph.has_edge(src, dst, key=etype):
+                self._graph.remove_edge(src, dst, key=etype)
+            if row is not None and src in self._graph and dst in self._graph:
+                props = json.loads(row[0]) if row[0] != "{}" else {}
+                self._graph.add_edge(src, dst, key=etype, **props)
         stale = {i for i in rows if i not in vectors and i in self._vec_meta}
         if stale:
             keep = [i for i, nid in enumerate(self._vec_ids) if nid not in stale]
