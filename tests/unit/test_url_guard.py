@@ -9,11 +9,11 @@ from ipaddress import ip_address
 
 import pytest
 
+from avas.errors import InputError
 from avas.interfaces.api.app import check_exposure, is_loopback_host, redact
 from avas.interfaces.api.jobs import strip_paths
 from avas.interfaces.api.settings import ApiSettings
 from avas.interfaces.api.url_relay import looks_like_manifest
-from avas.errors import InputError
 from avas.net import REFUSED, UrlRefused, check_url, host_allowed, is_public_address
 
 INSIDE = [
