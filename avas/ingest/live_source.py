@@ -384,9 +384,11 @@ class LiveSource:
             # The speech recogniser reports audio as heard once it is followed: pad it with
             # silence up to the window's end, then a tiny chunk a second later, whose jump in
             # time makes it finish what it holds (as it does after a reconnect).
+            # (Past the end by a margin: audio clocks drift by up to _AUDIO_DRIFT_MS.)
             self._flush_audio()
-            if end_ms > self._audio_start_ms:
-                pad = (end_ms - self._audio_start_ms) * AUDIO_RATE // 1000
+            heard_to_ms = end_ms + 2 * _AUDIO_DRIFT_MS
+            if heard_to_ms > self._audio_start_ms:
+                pad = (heard_to_ms - self._audio_start_ms) * AUDIO_RATE // 1000
                 self._emit_audio(np.zeros(pad, np.float32))
             self._audio_start_ms = max(self._audio_start_ms, end_ms) + 1_000
             self._emit_audio(np.zeros(AUDIO_RATE // 100, np.float32))
