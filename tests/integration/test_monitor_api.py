@@ -93,7 +93,8 @@ def test_streams_alerts_and_retention_over_the_api(
     monitor = Monitor(monitor_service, rules, [FileSink(own_log)], settings)
     streamed: list[tuple[str, dict[str, Any]]] = []
 
-    with TestClient(create_app(monitor_service, ApiSettings())) as client:
+    app = create_app(monitor_service, ApiSettings())
+    with TestClient(app, base_url="http://127.0.0.1") as client:  # a Host the server accepts
         assert client.get("/streams").json() == []
         assert client.get("/alerts").json() == []
 
