@@ -1,7 +1,7 @@
 """Which sampled frames get OCR: the ones whose picture changed, plus each event's first.
 
-    tracker = TextChangeTracker(reader, change_threshold=4.0, min_interval_ms=2_000)
-    lines = tracker.read(frame, first_of_event=True)   # read; later unchanged frames reuse it
+tracker = TextChangeTracker(reader, change_threshold=4.0, min_interval_ms=2_000)
+lines = tracker.read(frame, first_of_event=True)   # read; later unchanged frames reuse it
 """
 
 from __future__ import annotations
