@@ -67,14 +67,15 @@ _CONTROL = bytes(set(range(32)) - {9, 10, 13}) + b"\x7f"
 
 
 def resolve_file(uri: str | Path) -> Path:
-    """The local path a user named, with ``~`` expanded; InputError for what cannot be a path."""
+    """The absolute local path a user named, ``~`` expanded; InputError for what cannot be one."""
     text = str(uri)
     if "\x00" in text:
         raise InputError(f"a file path cannot contain a NUL byte: {text!r}")
     if not text.strip():
         raise InputError("the file path is empty")
     try:
-        return Path(text).expanduser()
+        # Absolute: FFmpeg reads "cam 12:30.mp4" as protocol "cam 12"; "/x/cam 12:30.mp4" is a file.
+        return Path(text).expanduser().absolute()
     except RuntimeError as exc:  # "~nosuchuser": no such home directory
         raise InputError(f"cannot expand '~' in {text!r}: no such user") from exc
 
@@ -138,4 +139,3 @@ def run_tool(cmd: list[str], path: Path, *, timeout_s: float, what: str) -> str:
             raise InputError(f"not an allowed media container: {path}")
         raise InputError(f"not a readable media file: {path}")
     return proc.stdout
-

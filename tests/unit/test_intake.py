@@ -66,6 +66,15 @@ def test_a_nul_byte_or_an_unknown_user_is_an_input_error() -> None:
         probe_video("clip\x00.mp4")
 
 
+def test_a_relative_name_with_a_colon_is_a_file_not_a_protocol(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=64x48:r=5:d=2", str(tmp_path / "cam 12:30.mp4"))
+    monkeypatch.chdir(tmp_path)
+    info = probe_video("cam 12:30.mp4")
+    assert info.uri == str(tmp_path / "cam 12:30.mp4") and info.width == 64
+
+
 def test_a_hung_probe_is_stopped_and_names_the_file(tmp_path: Path) -> None:
     clip = tmp_path / "clip.mp4"
     with pytest.raises(InputError, match=r"clip\.mp4.*within 0\.5 s"):
