@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import select
 import signal
 import struct
 import subprocess
 import sys
+import threading
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -183,19 +185,45 @@ class DecodeWorker:
 
 
 class _Out:
-    def __init__(self, stream: BinaryIO) -> None:
+    """Writes messages from a thread of its own, behind a bounded queue: the next batch decodes
+    while the caller still reads this one (in one thread, decoding waited for every write)."""
+
+    def __init__(self, stream: BinaryIO, *, depth: int) -> None:
         self.stream = stream
+        self._queue: queue.Queue[bytes | np.ndarray | None] = queue.Queue(maxsize=depth)
+        self._broken = False
+        self._thread = threading.Thread(target=self._write, name="avas-decode-out", daemon=True)
+        self._thread.start()
 
     def frame(self, ts_ms: int, rgb: np.ndarray) -> None:
         h, w = rgb.shape[:2]
-        self.stream.write(_FRAME + _FRAME_HEAD.pack(ts_ms, h, w))
-        self.stream.write(np.ascontiguousarray(rgb, dtype=np.uint8).data)
-        self.stream.flush()
+        self._put(_FRAME + _FRAME_HEAD.pack(ts_ms, h, w))
+        self._put(np.ascontiguousarray(rgb, dtype=np.uint8))
 
     def text(self, kind: bytes, text: str) -> None:
         data = text.encode("utf-8", "replace")[:4000]
-        self.stream.write(kind + _TEXT_HEAD.pack(len(data)) + data)
-        self.stream.flush()
+        self._put(kind + _TEXT_HEAD.pack(len(data)) + data)
+
+    def close(self) -> None:
+        self._put(None)
+        self._thread.join()
+
+    def _put(self, item: bytes | np.ndarray | None) -> None:
+        if self._broken:  # the caller is gone: nobody to decode for
+            os._exit(0)
+        self._queue.put(item)
+
+    def _write(self) -> None:
+        try:
+            while (item := self._queue.get()) is not None:
+                self.stream.write(item if isinstance(item, bytes) else item.data)
+                if self._queue.empty():
+                    self.stream.flush()
+            self.stream.flush()
+        except OSError:  # a closed pipe: the caller stopped reading
+            self._broken = True
+            while self._queue.get() is not None:  # unblock the decoder; it exits on its next put
+                pass
 
 
 class _Unreadable(Exception):
@@ -328,7 +356,7 @@ def main(argv: list[str]) -> int:
     # The protocol owns the real stdout; a native library printing to fd 1 goes to stderr.
     proto = os.fdopen(os.dup(1), "wb", buffering=1 << 20)
     os.dup2(2, 1)
-    out = _Out(proto)
+    out = _Out(proto, depth=2 * int(req["batch"]) + 4)  # a batch of frames, headers and texts
     from avas.ingest.intake import looks_like_manifest
 
     try:
@@ -346,6 +374,7 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         out.text(_ERROR, exc.strerror or "unreadable")
     out.text(_DONE, "")
+    out.close()
     proto.close()
     return 0
 
