@@ -1,4 +1,5 @@
-"""Crash safety of ingest: SIGKILL mid-ingest, run again, and the store tiles the video once."""
+"""Crash safety of ingest: SIGKILL mid-ingest, run again, and the store tiles the video once,
+with every event the first run committed saying what an uninterrupted ingest says."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+
+from event_content import contents
 
 from avas.config import Settings
 from avas.graph.networkx_store import NetworkxEventStore
@@ -32,10 +35,12 @@ def test_sigkill_then_resume(sample: SampleManifest, tmp_path: Path) -> None:
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
 
-    store = NetworkxEventStore(Settings(home=tmp_path / "home").store_path)
+    store_path = Settings(home=tmp_path / "home").store_path
+    store = NetworkxEventStore(store_path)
     survived = store.events("crash")
     store.close()
     assert len(survived) >= 3
+    before = contents(store_path, [e.id for e in survived])
 
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
@@ -43,6 +48,21 @@ def test_sigkill_then_resume(sample: SampleManifest, tmp_path: Path) -> None:
     assert report["type"] == "report"
     assert report["events_skipped"] == len(survived)
     assert report["resumed_from_ms"] == survived[-1].span.end_ms
+
+    # Content, not counts: the survivors are unchanged by the resume (a resume that decoded again
+    # from the start would rewrite them, without the speech it already handed out), and they
+    # say what an uninterrupted ingest of the same file says.
+    survivors = [e.id for e in survived]
+    after = contents(store_path, survivors)
+    assert after == before
+    reference_env = {**env, "AVAS_HOME": str(tmp_path / "reference")}
+    whole = subprocess.run(
+        cmd, env=reference_env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert whole.returncode == 0, whole.stderr
+    reference_path = Settings(home=tmp_path / "reference").store_path
+    assert contents(reference_path, survivors) == after
+    assert any(c["speech"] for c in after.values())  # the comparison covers speech too
 
     store = NetworkxEventStore(Settings(home=tmp_path / "home").store_path)
     events = store.events("crash")
