@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from event_content import contents
 
 from avas.config import SegmentSettings, Settings
 from avas.graph.networkx_store import NetworkxEventStore
@@ -106,10 +107,12 @@ def test_kill_then_resume_with_merging_never_duplicates(
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
 
-    store = NetworkxEventStore(Settings(home=tmp_path / "home").store_path)
+    store_path = Settings(home=tmp_path / "home").store_path
+    store = NetworkxEventStore(store_path)
     survived = store.events("merged")
     store.close()
     assert survived and survived[0].span.end_ms > WINDOW_MS  # a merged event survived the kill
+    before = contents(store_path, [e.id for e in survived])
 
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
@@ -128,6 +131,21 @@ def test_kill_then_resume_with_merging_never_duplicates(
     assert events[-1].span.end_ms >= static_video.duration_ms - 1000
     for a, b in itertools.pairwise(events):
         assert a.span.end_ms == b.span.start_ms, (a.span, b.span)
+
+    # Content, not ids: the merged survivor keeps its speech and texts through the resume (one
+    # that decoded again from the start would rewrite it without the speech already handed
+    # out), and it says what an uninterrupted ingest says.
+    survivors = [e.id for e in survived]
+    after = contents(store_path, survivors)
+    assert after == before
+    reference_env = {**env, "AVAS_HOME": str(tmp_path / "reference")}
+    whole = subprocess.run(
+        cmd, env=reference_env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert whole.returncode == 0, whole.stderr
+    reference_path = Settings(home=tmp_path / "reference").store_path
+    assert contents(reference_path, survivors) == after
+    assert any(c["speech"] for c in after.values())  # the comparison covers speech too
 
 
 def test_merge_off_for_one_run_commits_every_window(
