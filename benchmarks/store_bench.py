@@ -1,37 +1,51 @@
-"""Embedded store at scale: commits per second, vector and keyword search latency, reload time.
+"""Both graph stores at scale: commits per second, vector and keyword search, entity lookup, a
+3-hop walk, reload and first query, and the AVAS process's memory.
 
     .venv/bin/python -m benchmarks.store_bench --events 10000 100000
+    AVAS_NEO4J__URI=bolt://127.0.0.1:7687 .venv/bin/python -m benchmarks.store_bench \
+        --store neo4j --events 100000      # a throwaway server: scripts/neo4j-server start
 
-Synthetic records shaped like real ones (an event, one speech segment and one on-screen text,
-each with a 384-dim unit vector, as the packaged MiniLM gives), written through the real store.
-Targets (issue 5): at 100k events vector search p95 <= 50 ms and reload <= 5 s.
+Synthetic records shaped like real ones (an event, one speech segment, one on-screen text and the
+text's entity, each text node with a 384-dim unit vector, as the packaged MiniLM gives), written
+one event per transaction through the real store. The Neo4j run empties the server's database
+first. Targets (issues 5 and 17): at 100k events vector and keyword search p95 <= 50 ms on each
+store, embedded reload <= 5 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from avas.config import Settings
+from avas.graph.base import EventGraphStore
 from avas.graph.networkx_store import NetworkxEventStore
 from graph_schema import (
     Edge,
     EdgeType,
+    Entity,
+    EntityKind,
     Event,
     EventRecord,
     OnScreenText,
     SpeechSegment,
     TimeSpan,
     Video,
+    entity_id,
     event_id,
     speech_id,
     text_id,
 )
 
 DIM = 384
+TIMED_COMMITS = 2_000
 WORDS = (
     "truck dock gate budget harbor bridge train ticket office night shift guard forklift pallet "
     "camera door visitor platform meeting lecture gradient clipping crane ship storm"
@@ -43,8 +57,12 @@ def _unit(rng: np.random.Generator) -> list[float]:
     return (v / np.linalg.norm(v)).tolist()  # type: ignore[no-any-return]
 
 
-def _record(i: int, rng: np.random.Generator, previous: Event | None) -> EventRecord:
-    span = TimeSpan(start_ms=i * 5_000, end_ms=(i + 1) * 5_000)
+def _span(i: int) -> TimeSpan:
+    return TimeSpan(start_ms=i * 5_000, end_ms=(i + 1) * 5_000)
+
+
+def _record(i: int, rng: np.random.Generator, previous_id: str | None) -> EventRecord:
+    span = _span(i)
     words = " ".join(rng.choice(WORDS, size=6))
     eid = event_id("bench", span)
     event = Event(id=eid, video_id="bench", span=span, description=f"Scene with {words}.")
@@ -66,17 +84,22 @@ def _record(i: int, rng: np.random.Generator, previous: Event | None) -> EventRe
         model="bench",
         confidence=0.9,
     )
+    entity = Entity(
+        id=entity_id(EntityKind.TEXT, label), kind=EntityKind.TEXT, name=label, model="bench"
+    )
     edges = [
         Edge(src="bench", dst=eid, type=EdgeType.HAS_EVENT),
         Edge(src=eid, dst=speech.id, type=EdgeType.HAS_SPEECH),
         Edge(src=eid, dst=text.id, type=EdgeType.SHOWS_TEXT),
+        Edge(src=eid, dst=entity.id, type=EdgeType.INVOLVES),
     ]
-    if previous is not None:
-        edges.append(Edge(src=previous.id, dst=eid, type=EdgeType.NEXT, props={"gap_ms": 0}))
+    if previous_id is not None:
+        edges.append(Edge(src=previous_id, dst=eid, type=EdgeType.NEXT, props={"gap_ms": 0}))
     return EventRecord(
         event=event,
         speech=[speech],
         texts=[text],
+        entities=[entity],
         edges=edges,
         vectors={eid: _unit(rng), speech.id: _unit(rng), text.id: _unit(rng)},
         embedding_model="bench",
@@ -87,9 +110,41 @@ def _pct(samples: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(samples) * 1000, q))
 
 
-def bench(n: int, root: Path) -> dict[str, float]:
+def _timed(calls: list[Callable[[], object]]) -> list[float]:
+    out: list[float] = []
+    for call in calls:
+        t = time.perf_counter()
+        call()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def _three_hops(store: EventGraphStore, entity: str) -> int:
+    """Entity -> the events involving it -> their entities -> those entities' events."""
+    reached: set[str] = set()
+    for event in store.entity_events(entity)[:5]:
+        for other in store.event_details(event.id).entities:
+            reached.update(e.id for e in store.entity_events(other.id)[:20])
+    return len(reached)
+
+
+def _open(kind: str, root: Path, n: int) -> EventGraphStore:
+    if kind == "networkx":
+        return NetworkxEventStore(root / f"store-{n}.sqlite")
+    from avas.graph.neo4j_store import Neo4jEventStore
+
+    cfg = Settings().neo4j
+    if not cfg.uri:
+        raise SystemExit("--store neo4j needs AVAS_NEO4J__URI (scripts/neo4j-server start)")
+    store = Neo4jEventStore(cfg.uri, cfg.user, cfg.password.get_secret_value(), cfg.database)
+    return store.connect()
+
+
+def bench(kind: str, n: int, root: Path, writers: int) -> dict[str, float]:
     rng = np.random.default_rng(7)
-    store = NetworkxEventStore(root / f"store-{n}.sqlite")
+    store = _open(kind, root, n)
+    for video in store.videos():  # the Neo4j database is shared: start empty
+        store.delete_video(video.id)
     store.upsert_video(
         Video(
             id="bench",
@@ -101,58 +156,91 @@ def bench(n: int, root: Path) -> dict[str, float]:
             has_audio=True,
         )
     )
+    # commits/s is timed on one writer over the first TIMED_COMMITS events (as ingest writes);
+    # the rest may be filled by several writers in contiguous chunks, to reach 100k sooner.
+    timed = min(n, TIMED_COMMITS) if writers > 1 else n
+
+    def write(first: int, stop: int) -> None:
+        for i in range(first, stop):
+            # One generator per event: the same records whichever writer makes them. NEXT
+            # edges stay within a chunk (a chunk's predecessor may not be committed yet).
+            previous = event_id("bench", _span(i - 1)) if i > first else None
+            store.commit_event(_record(i, np.random.default_rng(i), previous))
+
     started = time.perf_counter()
-    previous: Event | None = None
-    for i in range(n):
-        record = _record(i, rng, previous)
-        store.commit_event(record)
-        previous = record.event
+    write(0, timed)
     commit_s = time.perf_counter() - started
+    size = max(1, -(-(n - timed) // writers))
+    with ThreadPoolExecutor(max_workers=writers) as pool:
+        list(pool.map(lambda a: write(a, min(n, a + size)), range(timed, n, size)))
+    names = [_record(i, np.random.default_rng(i), None).entities[0].name for i in range(50)]
     queries = [np.asarray(_unit(rng), dtype=np.float32) for _ in range(100)]
-    vec: list[float] = []
-    for q in queries:
-        t = time.perf_counter()
-        store.vector_search(q, k=10)
-        vec.append(time.perf_counter() - t)
-    kw: list[float] = []
-    for i in range(100):
-        t = time.perf_counter()
-        store.keyword_search(f"{WORDS[i % len(WORDS)]} {WORDS[(i * 7) % len(WORDS)]}", k=10)
-        kw.append(time.perf_counter() - t)
+    vec = _timed([lambda q=q: store.vector_search(q, k=10) for q in queries])
+    kw = _timed(
+        [
+            lambda i=i: store.keyword_search(
+                f"{WORDS[i % len(WORDS)]} {WORDS[(i * 7) % len(WORDS)]}", k=10, video_id="bench"
+            )
+            for i in range(100)
+        ]
+    )
+    ent = _timed([lambda name=name: store.find_entities(name, k=5) for name in names])
+    ids = [entity_id(EntityKind.TEXT, name) for name in names[:20]]
+    hops = _timed([lambda e=e: _three_hops(store, e) for e in ids])
     store.close()
     t = time.perf_counter()
-    reopened = NetworkxEventStore(root / f"store-{n}.sqlite")
+    reopened = _open(kind, root, n)
     reload_s = time.perf_counter() - t
+    t = time.perf_counter()
+    reopened.vector_search(queries[0], k=10)
+    first_s = time.perf_counter() - t
     reopened.close()
     return {
-        "commits_per_s": n / commit_s,
+        "commits_per_s": timed / commit_s,
         "vec_p50": _pct(vec, 50),
         "vec_p95": _pct(vec, 95),
         "kw_p50": _pct(kw, 50),
         "kw_p95": _pct(kw, 95),
+        "ent_p95": _pct(ent, 95),
+        "hop_p95": _pct(hops, 95),
         "reload_s": reload_s,
+        "first_ms": first_s * 1000,
+        # Linux reports ru_maxrss in KiB: the peak of this (client) process, not the server's.
+        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="embedded store benchmark")
+    parser = argparse.ArgumentParser(description="graph store benchmark")
     parser.add_argument("--events", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--store", choices=["networkx", "neo4j"], nargs="+", default=["networkx"])
+    parser.add_argument(
+        "--writers",
+        type=int,
+        default=1,
+        help=f"threads filling the events after the first {TIMED_COMMITS} (timed on one writer)",
+    )
     args = parser.parse_args()
     header = (
-        f"{'events':>8} | {'commits/s':>9} | {'vector p50':>10} | {'vector p95':>10} | "
-        f"{'keyword p50':>11} | {'keyword p95':>11} | {'reload':>7}"
+        f"{'store':>8} | {'events':>7} | {'commits/s':>9} | {'vector p50':>10} | "
+        f"{'vector p95':>10} | {'keyword p50':>11} | {'keyword p95':>11} | "
+        f"{'entity p95':>10} | {'3-hop p95':>9} | {'reload':>7} | {'1st query':>9} | "
+        f"{'peak RSS':>8}"
     )
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as tmp:
-        for n in args.events:
-            r = bench(n, Path(tmp))
-            print(
-                f"{n:>8} | {r['commits_per_s']:>9.0f} | {r['vec_p50']:>7.1f} ms | "
-                f"{r['vec_p95']:>7.1f} ms | {r['kw_p50']:>8.1f} ms | {r['kw_p95']:>8.1f} ms | "
-                f"{r['reload_s']:>5.2f} s",
-                flush=True,
-            )
+        for kind in args.store:
+            for n in args.events:
+                r = bench(kind, n, Path(tmp), args.writers)
+                print(
+                    f"{kind:>8} | {n:>7} | {r['commits_per_s']:>9.0f} | {r['vec_p50']:>7.1f} ms | "
+                    f"{r['vec_p95']:>7.1f} ms | {r['kw_p50']:>8.1f} ms | {r['kw_p95']:>8.1f} ms | "
+                    f"{r['ent_p95']:>7.1f} ms | {r['hop_p95']:>6.1f} ms | "
+                    f"{r['reload_s']:>5.2f} s | {r['first_ms']:>6.1f} ms | "
+                    f"{r['rss_mib']:>4.0f} MiB",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

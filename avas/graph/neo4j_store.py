@@ -11,6 +11,7 @@ pydantic model as JSON in ``data`` (read back exactly) next to the properties th
 
 from __future__ import annotations
 
+import random
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -57,7 +58,7 @@ T = TypeVar("T")
 DEFAULT_VECTOR_DIMENSIONS = 384  # all-MiniLM-L6-v2, the packaged embedding model
 INDEX_WAIT_S = 300
 CONNECT_RETRY_MS = 10_000  # a server that is still starting gets this long to answer
-MIGRATION_ATTEMPTS = 3
+MIGRATION_ATTEMPTS = 5
 
 _MODELS: dict[NodeKind, type[BaseModel]] = {
     NodeKind.VIDEO: Video,
@@ -214,7 +215,13 @@ class Neo4jEventStore:
         migrations = load_migrations(vector_dimensions=self.vector_dimensions)
         self._errors = (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError)
         try:
-            driver = neo4j.GraphDatabase.driver(self.uri, auth=(self.user, self._password))
+            driver = neo4j.GraphDatabase.driver(
+                self.uri,
+                auth=(self.user, self._password),
+                # The server warns of a relationship type no data has yet (MERGED_INTO before
+                # the first merge) on every such query: noise in the log, not a fault.
+                notifications_min_severity="OFF",
+            )
         except (*self._errors, ValueError, ImportError) as exc:  # bad URI, or a scheme's extra
             raise StoreError(f"cannot open the Neo4j store at {self.uri}: {exc}") from exc
         try:
@@ -277,7 +284,7 @@ class Neo4jEventStore:
             except self._errors:
                 if attempt == MIGRATION_ATTEMPTS - 1:
                     raise
-                time.sleep(0.5)
+                time.sleep(random.uniform(0.2, 1.0))  # apart, so two migrators do not collide again
 
     def _check_vector_index(self, driver: Driver) -> None:
         """The search index's dimension must be this store's: one made for other vectors (an
