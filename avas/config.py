@@ -45,7 +45,7 @@ class IngestSettings(BaseModel):
         3_600_000, ge=1_000, description="largest step between two frames' timestamps"
     )
     decode_stall_ms: int = Field(
-        60_000, ge=100, description="the decoder process is ended when it yields nothing this long"
+        30_000, ge=100, description="the decoder process is ended when it yields nothing this long"
     )
     decode_memory_mb: int | None = Field(
         8192, ge=256, description="address-space limit of the decoder process (None: none)"

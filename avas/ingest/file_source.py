@@ -40,7 +40,7 @@ class FileSource:
         sample_fps: float,
         max_side_px: int,
         batch: int = 32,
-        stall_ms: int = 60_000,
+        stall_ms: int = 30_000,
         memory_mb: int | None = 8192,
     ) -> None:
         self.info = info
