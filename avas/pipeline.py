@@ -30,6 +30,7 @@ from avas.ingest import open_source
 from avas.ingest.base import AudioChunk, Frame, Gap, MediaSource, SourceInfo
 from avas.ingest.memory import release_freed_memory
 from avas.ingest.prefetch import prefetch
+from avas.ingest.status import StreamBreak
 from avas.perception.base import Embedder, SpeechPiece, SpeechRecognizer, TextReader
 from avas.perception.captioner_base import Captioner, StructuredCaption, describe_caption
 from avas.perception.describe import describe
@@ -276,8 +277,11 @@ class IngestPipeline:
         # A live stream's clock restarts with every connection: continue the stored timeline.
         offset_ms = resume_ms if info.is_live else 0
         source_from_ms = 0 if info.is_live else resume_ms
+        # A live source also marks where its stream dropped (StreamBreak): see the loop below.
+        with_breaks = getattr(source, "frames_and_breaks", None)
+        raw = with_breaks(source_from_ms) if with_breaks else source.frames(source_from_ms)
         frames = prefetch(
-            _shift_frames(source.frames(source_from_ms), offset_ms),
+            _shift_frames(raw, offset_ms),
             maxsize=self.settings.ingest.decode_batch * 2,
         )
         try:
@@ -290,7 +294,7 @@ class IngestPipeline:
             raise InputError(f"no decodable frames in {info.uri}")
         if existing is None:
             self.store.upsert_video(self._video(video_id, info, status="ingesting"))
-        elif existing.status == "complete":  # a live stream that is back: same timeline
+        elif existing.status != "ingesting":  # a live stream that is back: same timeline
             self.store.upsert_video(existing.model_copy(update={"status": "ingesting"}))
 
         counts: Counter[str] = Counter()
@@ -321,7 +325,12 @@ class IngestPipeline:
         )
         segmenter = SceneCutSegmenter(
             min_event_ms=self.settings.segment.min_event_ms,
-            max_event_ms=self.settings.segment.max_event_ms,
+            # A live event closes sooner: what was said is committed (answerable) within seconds.
+            max_event_ms=(
+                self.settings.segment.live_max_event_ms
+                if info.is_live
+                else self.settings.segment.max_event_ms
+            ),
             threshold=self.settings.segment.cut_threshold,
         )
         stride_ms = round(1000 / self.settings.ingest.sample_fps)
@@ -334,7 +343,8 @@ class IngestPipeline:
                 min_similarity=seg.merge_min_similarity,
                 embed=lambda text: self.embedder.embed([text])[0].tolist(),
             )
-            if (seg.merge if merge is None else merge)
+            # Not on live streams unless asked: a held-back event would trail the stream.
+            if (seg.merge and not info.is_live if merge is None else merge)
             else None
         )
 
@@ -376,6 +386,13 @@ class IngestPipeline:
         sampled = 0
         try:
             for frame in itertools.chain([first] if first else [], frames):
+                if isinstance(frame, StreamBreak):  # commit what the stream sent, don't wait
+                    for window in segmenter.flush(frame.ts_ms):
+                        window.partial = True
+                        handle(window, last=False)
+                    for held in merger.flush() if merger is not None else []:
+                        commit(held)
+                    continue
                 sampled += 1
                 last_ms = frame.ts_ms
                 for window in segmenter.push(frame):
@@ -387,6 +404,7 @@ class IngestPipeline:
             if info.duration_ms is not None and not stopped:
                 end_ms = max(end_ms, info.duration_ms)
             for window in segmenter.flush(end_ms):
+                window.partial = bool(stopped) and info.is_live
                 handle(window, last=True)
             for held in merger.flush() if merger is not None else []:
                 commit(held)
@@ -404,6 +422,10 @@ class IngestPipeline:
         summaries.finish()
         stored = self.store.get_video(video_id)
         done = self._video(video_id, info, status="complete", gaps=gaps)
+        if info.is_live:  # a stream has no end of its own: it stopped, and lasted this long
+            done = done.model_copy(
+                update={"status": "stopped", "duration_ms": previous.span.end_ms if previous else 0}
+            )
         language = video_language(feed.languages)
         if stored is not None:  # keep when ingestion first began (and a resumed run's language)
             done = done.model_copy(
@@ -522,6 +544,7 @@ class IngestPipeline:
             keyframes_ms=[keyframe.ts_ms],
             observers=observers,
             signals=signals,
+            partial=window.partial,
         )
         entities = {
             entity_id(EntityKind.TEXT, t.text): Entity(
@@ -623,9 +646,16 @@ class IngestPipeline:
         return sorted(found, key=lambda t: (t.span.start_ms, t.text))
 
 
-def _shift_frames(frames: Iterator[Frame], offset_ms: int) -> Iterator[Frame]:
+def _shift_frames(
+    frames: Iterator[Frame | StreamBreak], offset_ms: int
+) -> Iterator[Frame | StreamBreak]:
     for frame in frames:
-        yield Frame(ts_ms=frame.ts_ms + offset_ms, rgb=frame.rgb) if offset_ms else frame
+        if not offset_ms:
+            yield frame
+        elif isinstance(frame, StreamBreak):
+            yield StreamBreak(ts_ms=frame.ts_ms + offset_ms, reason=frame.reason)
+        else:
+            yield Frame(ts_ms=frame.ts_ms + offset_ms, rgb=frame.rgb)
 
 
 def _shift_audio(chunks: Iterator[AudioChunk], offset_ms: int) -> Iterator[AudioChunk]:

@@ -134,7 +134,8 @@ class Video(BaseModel):
     fps: float = Field(ge=0)
     has_audio: bool
     is_live: bool = False
-    status: Literal["ingesting", "complete"] = "ingesting"
+    # "stopped": a live stream that ended (dropped for good, or stopped by the user)
+    status: Literal["ingesting", "complete", "stopped"] = "ingesting"
     ingested_at: datetime = Field(default_factory=_now)
     gaps: list[TimeSpan] = Field(
         default_factory=list, description="media time lost while a live source was disconnected"
@@ -175,6 +176,11 @@ class Event(BaseModel):
         default_factory=dict,
         description="measured levels, e.g. motion (0-255) and foreground (share of frames "
         "with something in the foreground)",
+    )
+    partial: bool = Field(
+        False,
+        description="cut short by a live stream that dropped or was stopped: the event holds "
+        "what was received, not a whole shot or window",
     )
 
 

@@ -136,6 +136,16 @@ def _ingest_live(service: Service, uri: str, name: str | None, mode: str) -> Ing
             emit({"type": "status", **watch.status().model_dump()})
 
     stop = threading.Event()
+    # Ctrl-C / SIGTERM end the stream gracefully: what was received is committed, the video
+    # is marked stopped. A second Ctrl-C interrupts at once (committed events are kept).
+    import signal
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if source.stopped:
+            raise KeyboardInterrupt
+        source.stop(f"stopped by {signal.Signals(signum).name}")
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         if mode == "json":
             every = service.settings.ingest.live_status_interval_s
@@ -154,6 +164,8 @@ def _ingest_live(service: Service, uri: str, name: str | None, mode: str) -> Ing
             with Live(console=err, refresh_per_second=2, transient=True, get_renderable=line):
                 report = service.pipeline.run(source, name=name, progress=on_progress)
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         stop.set()
         source.close()
     watch.finish()

@@ -261,7 +261,7 @@ class Monitor:
         video = store.get_video(stream.video_id)
         if video is None:
             return 0
-        if stream.is_live and video.status == "complete":
+        if stream.is_live and video.status != "ingesting":
             # A finished live ingest is reopened: the stream goes on, so does its timeline.
             store.upsert_video(video.model_copy(update={"status": "ingesting"}))
         events = store.events(stream.video_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import signal
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
@@ -23,6 +24,9 @@ from avas.perception.ocr_rapid import RapidTextReader
 
 
 def _serve(conn: Connection, min_confidence: float, threads: int) -> None:
+    # A terminal's Ctrl-C reaches the whole process group: the parent decides when we end
+    # (it commits what it received first, reading text here), so the worker ignores it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     reader = RapidTextReader(min_confidence=min_confidence, threads=threads)
     conn.send(("ready", reader.model_id))
     while True:

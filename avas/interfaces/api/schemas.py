@@ -23,7 +23,7 @@ class VideoOut(BaseModel):
     fps: float
     has_audio: bool
     is_live: bool
-    status: Literal["ingesting", "complete"]
+    status: Literal["ingesting", "complete", "stopped"]
     ingested_at: datetime
     events: int
     file_name: str = Field(description="the media file's name (the full path stays on the server)")
