@@ -153,6 +153,7 @@ def serve(home: Path, models: str) -> None:
         )
         settings = Settings(home=home, perception=fast)
     service = Service(settings)
+    _ = service.pipeline  # models load here, not inside the first variant's time limit
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from avas.ingest.base import MediaSource, is_live_uri
+from avas.ingest.uri import is_live_uri
 
 if TYPE_CHECKING:
     from avas.config import IngestSettings
+    from avas.ingest.base import MediaSource
 
 __all__ = ["is_live_uri", "open_source"]
 

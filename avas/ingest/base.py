@@ -9,25 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-LIVE_SCHEMES = frozenset(
-    {"udp", "rtp", "rtsp", "rtsps", "rtsp-listen", "http", "https", "rtmp", "rtmps", "srt"}
-)
+# Defined in uri.py (no pydantic, for the decoder process), re-exported here where they were.
+from avas.ingest.uri import LIVE_SCHEMES as LIVE_SCHEMES
+from avas.ingest.uri import is_live_uri as is_live_uri
 
 RGBImage = npt.NDArray[np.uint8]  # H x W x 3, RGB order
 AUDIO_RATE = 16_000  # every speech model here takes 16 kHz mono float32
-
-
-def is_live_uri(text: str) -> bool:
-    """True for a URL with a live-streaming scheme or a local capture device path."""
-    if text.startswith("/dev/video"):
-        return True
-    return urlsplit(text).scheme.lower() in LIVE_SCHEMES
 
 
 @dataclass(frozen=True, slots=True)
