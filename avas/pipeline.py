@@ -39,7 +39,7 @@ from avas.perception.image_embed_base import ImageEmbedder, pick_keyframes
 from avas.perception.names import MODEL as NAMES_MODEL
 from avas.perception.names import speech_names
 from avas.perception.ocr_tracker import TextChangeTracker
-from avas.perception.presence import PRESENT, PresenceDetector
+from avas.perception.presence import PRESENT, PresenceDetector, presence_runs
 from avas.perception.speech_stream import Watermark, transcribe_stream
 from avas.perception.visual import colour_words, motion_words
 from avas.segment.base import EventWindow
@@ -506,10 +506,14 @@ class IngestPipeline:
         keyframe = window.frames[len(window.frames) // 2]
         observers.append("avas/visual-signals")
         signals = {"motion": round(float(np.mean(window.motion)) if window.motion else 0.0, 2)}
+        present_runs: list[TimeSpan] = []
         if presence is not None:
             observers.append(presence.model_id)
             shares = [presence.update(f) for f in window.frames]
             signals["foreground"] = round(sum(s >= PRESENT for s in shares) / len(shares), 3)
+            present_runs = presence_runs(
+                [f.ts_ms for f in window.frames], shares, end_ms=window.span.end_ms
+            )
         if self.detectors:  # "people" / "faces": the most seen at once in the checked frames
             observers += [d.model_id for d in self.detectors]
             every_n = self.settings.perception.detector_every_n
@@ -544,6 +548,7 @@ class IngestPipeline:
             keyframes_ms=[keyframe.ts_ms],
             observers=observers,
             signals=signals,
+            presence=present_runs,
             partial=window.partial,
         )
         entities = {

@@ -177,6 +177,11 @@ class Event(BaseModel):
         description="measured levels, e.g. motion (0-255) and foreground (share of frames "
         "with something in the foreground)",
     )
+    presence: list[TimeSpan] = Field(
+        default_factory=list,
+        description="stretches of the event with something in the foreground (the presence "
+        "detector, frame by frame): visits inside one event, finer than its span",
+    )
     partial: bool = Field(
         False,
         description="cut short by a live stream that dropped or was stopped: the event holds "

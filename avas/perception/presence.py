@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from avas.ingest.base import Frame
+from graph_schema import TimeSpan
 
 _THUMB = (160, 90)
 # Share of the picture above which a frame counts as "something present".
@@ -42,3 +43,30 @@ class PresenceDetector:
         mask = self._model.apply(small, learningRate=rate)
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self._kernel)
         return 0.0 if self._seen == 1 else float((mask > 0).mean())
+
+
+def presence_runs(
+    ts_ms: list[int], shares: list[float], *, end_ms: int, max_gap_frames: int = 1
+) -> list[TimeSpan]:
+    """Stretches of frames with something present; a gap of ``max_gap_frames`` absent frames
+    (a flicker of the background model) does not split a stretch, and a lone frame is noise.
+
+    presence_runs([0, 1000, 2000, 3000], [0.0, 0.2, 0.3, 0.0], end_ms=4000)
+    # -> [TimeSpan(start_ms=1000, end_ms=3000)]
+    """
+    runs: list[tuple[int, int, int]] = []  # first index, last index, frames present
+    for i, share in enumerate(shares):
+        if share < PRESENT:
+            continue
+        if runs and i - runs[-1][1] - 1 <= max_gap_frames:
+            first, _, n = runs[-1]
+            runs[-1] = (first, i, n + 1)
+        else:
+            runs.append((i, i, 1))
+    spans = []
+    for first, last, n in runs:
+        if n < 2:
+            continue
+        stop = ts_ms[last + 1] if last + 1 < len(ts_ms) else end_ms
+        spans.append(TimeSpan(start_ms=ts_ms[first], end_ms=max(stop, ts_ms[first] + 1)))
+    return spans

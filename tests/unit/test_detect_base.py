@@ -35,3 +35,14 @@ def test_description_mentions_only_what_was_detected() -> None:
     assert "A person is visible." in describe(**base, people=1)
     assert "3 people are visible at once." in describe(**base, people=3)
     assert "A face is turned to the camera." in describe(**base, people=1, faces=1)
+
+
+def test_presence_runs_split_visits_and_ignore_flicker() -> None:
+    from avas.perception.presence import presence_runs
+
+    ts = [i * 1000 for i in range(13)]
+    # a visit 1-4 s with one absent frame inside (flicker), empty, a second visit 7-9 s, and a
+    # lone frame at 12 s (noise)
+    shares = [0, 0.2, 0.3, 0, 0.2, 0, 0, 0.4, 0.4, 0.4, 0, 0, 0.5]
+    runs = presence_runs(ts, shares, end_ms=13_000)
+    assert [(r.start_ms, r.end_ms) for r in runs] == [(1000, 5000), (7000, 10_000)]
