@@ -7,6 +7,7 @@ analyse("What text appeared right after 'LOADING DOCK B'?")
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from agents.state import Answer, Intent, Modality, QuestionAnalysis
 from agents.timeparse import parse_window, strip_time_phrases
@@ -14,7 +15,8 @@ from avas.text import content_words
 
 _SPEECH = re.compile(
     r"\b(say|says|said|saying|spoken|speak|speaks|speaker|speech|talk(?:s|ed)?"
-    r"|voice|hear|heard|announce[sd]?|narrat\w*|word)\b",
+    r"|voice|hear|heard|announce[sd]?|narrat\w*|word|addressed|called|told|asked|urged?"
+    r"|recit\w*|quot\w*)\b",
     re.I,
 )
 _TEXT = re.compile(
@@ -23,11 +25,82 @@ _TEXT = re.compile(
     re.I,
 )
 _HINT_WORDS = frozenset(
-    """speaker speech spoken speak speaks saying voice hear heard mention mentions mentioned
+    """speaker speech spoken speak speaks spoke saying voice hear heard mention mentions mentioned
     talk talks talked announce announced announces narrator word words text written writing
     screen sign title caption displayed display label banner read reads right immediately
-    just next following afterwards time times many much first last often""".split()
+    just next following afterwards time times many much first last often command commands
+    instruction instructions line remark reading phrase sentence statement according someone
+    somebody anyone anybody""".split()
 )
+_CATEGORY_NOUNS = frozenset("colour color word name letter number digit phrase thing".split())
+# Honorifics are not names to match: recognisers write them in many ways ("Mrs.", "Missus").
+_TITLES = frozenset("mr mrs miss ms dr mister missus sir madam".split())
+_NAME = re.compile(r"(?<![\w'])([A-Z][a-z]{2,}(?:'s)?)\b")
+_ATTRIBUTE = re.compile(
+    r"\bwhat\s+(colou?r|brand|make|model|size|shape|kind|type|pattern|material)\b(?:\s+of)?"
+    r"\s+(?:is|are|was|were|does|do|did|has|have)?\s*(?:the\s+|a\s+|an\s+|this\s+|that\s+)?"
+    r"(.+)",
+    re.I,
+)
+_WRITTEN_ON = re.compile(
+    r"\b(?:written|printed|painted|shown)\s+on\s+(?:the\s+|a\s+|an\s+)?(.+)", re.I
+)
+_ABOUT = re.compile(r"\b(?:about|regarding|concerning)\s+(?:the\s+|a\s+|an\s+)?(.+)", re.I)
+_WHICH_FIRST = re.compile(
+    r"\bwhich\s+(?:came|happened|was|comes|happens|occurred|one\s+came)\s+first\b[,:]?\s*"
+    r"(.+?)\s+or\s+(.+)",
+    re.I,
+)
+_BEFORE_OR_AFTER = re.compile(
+    r"^\s*(?:was|were|did|is|are|does|do)\s+(.+?)\s+(?:\w+\s+)?before\s+or\s+after\s+(.+)",
+    re.I,
+)
+_PEOPLE = re.compile(
+    r"\b(someone|somebody|anyone|anybody|person|people|persons|man|men|woman|women|boy|girl"
+    r"|child|children|kids?|visitors?|crowd|humans?|faces?)\b",
+    re.I,
+)
+_FACE = re.compile(r"\bfaces?\b", re.I)
+
+
+def _names(question: str) -> list[str]:
+    """Capitalised words that are not the question's first word: names to find, as heard."""
+    unquoted = _QUOTED.sub(" ", question)
+    first = re.match(r"\s*(\w+)", unquoted)
+    names = []
+    for m in _NAME.finditer(unquoted):
+        word = m.group(1).removesuffix("'s").lower()
+        if first and m.start() == first.start(1):
+            continue
+        if word not in _TITLES and word not in _HINT_WORDS:
+            names.append(word)
+    return list(dict.fromkeys(names))
+
+
+def keywords_of(text: str) -> list[str]:
+    """Content words of ``text`` without the words that only say where to look."""
+    words = (w.removesuffix("'s") for w in content_words(text))
+    return list(dict.fromkeys(w for w in words if w not in _HINT_WORDS and w != "one"))
+
+
+_words = keywords_of
+
+
+def _people_question(q: str, modality: Modality) -> Literal["when", "first", "count", "any"] | None:
+    """What a question about people asks, or None when it asks about something else."""
+    if modality != "any" or not _PEOPLE.search(q) or _ATTRIBUTE.search(q):
+        return None
+    if _COUNT.search(q):
+        return "count"
+    if re.search(r"\bfirst\b", q, re.I):
+        return "first"
+    if re.match(r"^\s*(when|at what time|what time)\b", q, re.I):
+        return "when"
+    if re.match(r"^\s*(is|are|was|were|does|do|did|can|could)\b", q, re.I):
+        return "any"
+    return None
+
+
 _MENTION = re.compile(r"\bmention(?:s|ed|ing)?\b", re.I)
 _QUOTED = re.compile(r"[\"“”‘’']([^\"“”‘’']{2,})[\"“”‘’']")
 _AFTER = re.compile(r"\b(?:right |just |immediately )?(?:after|following|next to)\b\s*(.*)", re.I)
@@ -87,6 +160,29 @@ def analyse(question: str, previous: Answer | None = None) -> QuestionAnalysis:
 
     intent: Intent = "what"
     anchor: str | None = None
+    names = _names(q)
+    people = _people_question(q, modality)
+    if (first := _WHICH_FIRST.search(q)) or (first := _BEFORE_OR_AFTER.search(q)):
+        sides = [_phrase(first.group(1)) or "", _phrase(first.group(2)) or ""]
+        return QuestionAnalysis(
+            intent="first",
+            modality=modality,
+            # "Was A before or after B?" is about A; "Which came first, A or B?" about both
+            anchor=sides[0] if first.re is _BEFORE_OR_AFTER else None,
+            keywords=_words(" ".join(sides)),
+            window=window,
+            sides=sides,
+            names=names,
+        )
+    if people is not None:
+        return QuestionAnalysis(
+            intent="people",
+            modality=modality,
+            keywords=_words(q),
+            window=window,
+            people=people,
+            faces=bool(_FACE.search(q)),
+        )
     if _COUNT.search(q):
         intent = "count"
     elif m := _AFTER.search(q):
@@ -107,7 +203,29 @@ def analyse(question: str, previous: Answer | None = None) -> QuestionAnalysis:
         tail = re.sub(r"^.*?\bhow (?:many|often)\b(?:\s+times)?", "", q, flags=re.I)
         anchor = " ".join(w for w in content_words(tail) if w not in _HINT_WORDS) or None
     source = anchor if anchor and intent in ("after", "before", "count", "relations") else q
-    keywords = [w for w in content_words(source) if w not in _HINT_WORDS]
+    keywords = _words(source)
+    focus: list[str] = []
+    attribute: str | None = None
+    if m := _ATTRIBUTE.search(q):
+        attribute = m.group(1).lower()
+        focus = _words(m.group(2))[:1]  # the head noun: "the umbrella the woman holds"
+    elif m := _WRITTEN_ON.search(q):
+        attribute = "text"
+        focus = _words(m.group(1))[:1]
+    elif (m := _ABOUT.search(q)) and intent in ("what", "when"):
+        focus = _words(m.group(1))
+    if intent == "count" and len(keywords) > 1:
+        # "How many times is the colour blue said?": count "blue", not "colour" and "blue"
+        keywords = [w for w in keywords if w not in _CATEGORY_NOUNS] or keywords
+    if intent == "count" and not keywords and anchor:
+        keywords = re.findall(r"[0-9a-z]+", anchor.lower())  # "how many times is 'again' said"
     return QuestionAnalysis(
-        intent=intent, modality=modality, anchor=anchor, keywords=keywords, window=window
+        intent=intent,
+        modality=modality,
+        anchor=anchor,
+        keywords=keywords,
+        window=window,
+        focus=[w for w in focus if w not in names],
+        names=[n for n in names if n in keywords],
+        attribute=attribute,
     )

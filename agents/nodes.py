@@ -8,16 +8,28 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from agents.analysis import analyse
+from agents.analysis import analyse, keywords_of
+from agents.judge import STRICT, WORD_SIMILAR, EvidenceJudge, names_alike, sentences
 from agents.look import moment_around
-from agents.state import NOT_FOUND, AgentState, Answer, Citation, QuestionAnalysis
+from agents.state import NOT_FOUND, AgentState, Answer, Citation, Modality, QuestionAnalysis
 from agents.tools import Toolkit
 from agents.verify import verify_extractive
 from avas.errors import AvasError
 from avas.retrieval.hybrid import Evidence, word_coverage
-from graph_schema import Event, NodeKind, fmt_span, normalize_name
+from graph_schema import (
+    Event,
+    NodeKind,
+    OnScreenText,
+    SpeechSegment,
+    TimeSpan,
+    fmt_span,
+    normalize_name,
+)
 
 POLICY = "offline-extractive"
+# The lowest cosine that can count as standing out from a video's observations: below it, even
+# an outlier is a weak match (measured: unrelated questions reach 0.2-0.3 on real speech).
+STAND_OUT_FLOOR = 0.25
 # How far an order question walks from its anchor looking for the next observation.
 MAX_WALK_EVENTS = 6
 # How many observations an open question ("What does the speaker say?") lists.
@@ -28,11 +40,135 @@ class Node(Protocol):
     def __call__(self, state: AgentState) -> AgentState: ...
 
 
-def _is_evidence(e: Evidence, analysis: QuestionAnalysis, min_dense: float) -> bool:
-    """A hit counts when it holds most of the question's words, or (with none) is very close."""
-    if analysis.keywords:
-        return e.coverage >= 0.5 or (e.coverage > 0 and e.dense >= min_dense)
-    return e.dense >= min_dense
+def judge_hit(
+    judge: EvidenceJudge,
+    e: Evidence,
+    analysis: QuestionAnalysis,
+    *,
+    bar: float,
+    context: str = "",
+) -> Evidence | None:
+    """The hit as evidence (``coverage`` = share of question words it supports), or None.
+
+    Names must be there as spelled or misheard; what the question is about (its focus, or the
+    thing whose colour it asks) must be there or said in other words; then most of the question's
+    words, or some of them in a sentence that stands out from the rest of the video (``bar``).
+    A close sentence alone is never enough: "money" is near "country", yet not said.
+    A name may be in the ``context`` (what was said around the hit, in its event): a sentence
+    often says "she" of the person named a sentence before.
+    """
+    words = analysis.keywords
+    if not words:
+        return e if e.dense >= bar else None
+    around = f"{e.text} {context}"
+    if any(judge.word_support(n, around, semantic=False) < 1.0 for n in analysis.names):
+        return None
+    if analysis.focus:
+        held = [f for f in analysis.focus if judge.word_support(f, e.text) >= WORD_SIMILAR]
+        exact = [f for f in analysis.focus if f in STRICT]  # "green" asked: "blue" is no answer
+        if not held or len(held) * 2 < len(analysis.focus) or not set(exact) <= set(held):
+            return None
+    support = judge.support(words, e.text)
+    for n in analysis.names:
+        support[n] = 1.0
+    share = sum(v >= WORD_SIMILAR for v in support.values()) / len(words)
+    if share >= 0.5 or (share > 0 and e.dense >= bar):
+        return e.model_copy(update={"coverage": round(share, 3)})
+    return None
+
+
+PEOPLE_WORDS = frozenset(
+    """person persons people man men woman women boy girl child children kid kids visitor
+    visitors crowd human humans someone somebody anyone anybody face faces""".split()
+)
+
+
+def _search_words(tools: Toolkit, analysis: QuestionAnalysis, video_id: str | None) -> list[str]:
+    """The question's words for keyword search, plus the spellings the recogniser heard for
+    each name the question spells otherwise ("Tilny" asked, "Tilney" heard)."""
+    words = list(analysis.keywords)
+    for name in analysis.names:
+        words += [
+            heard.lower()
+            for heard in tools.heard_names(name)
+            if heard.lower() != name and names_alike(name, heard)
+        ]
+    return list(dict.fromkeys(words))
+
+
+def _grounded(
+    tools: Toolkit, judge: EvidenceJudge, analysis: QuestionAnalysis, video_id: str | None
+) -> bool:
+    """Is the thing whose attribute the question asks seen, said or shown anywhere?"""
+    if not analysis.focus:
+        return True
+    head = analysis.focus[0]
+    if head in PEOPLE_WORDS:
+        signal = "faces" if head.startswith("face") else "people"
+        return any(e.signals.get(signal, 0) >= 1 for e in tools.event_signals(video_id))
+    if any(judge.word_support(head, ent.name) >= WORD_SIMILAR for ent in tools.entities(head)):
+        return True
+    found = tools.search(head, modality="any", video_id=video_id, keywords=[head], k=20)
+    return any(
+        judge.word_support(head, e.text) >= WORD_SIMILAR
+        for e in found
+        if e.kind in (NodeKind.SPEECH, NodeKind.TEXT)
+    )
+
+
+def _context(tools: Toolkit, e: Evidence, *, within_ms: int = 20_000) -> str:
+    """What else was said or shown near a hit, in its event."""
+    details = tools.details(tools.event_of(e.node_id).id)
+    items: list[SpeechSegment | OnScreenText] = [*details.speech, *details.texts]
+    near = [
+        c.text
+        for c in items
+        if c.id != e.node_id
+        and c.span.start_ms <= e.span.end_ms + within_ms
+        and c.span.end_ms >= e.span.start_ms - within_ms
+    ]
+    return " ".join(near)
+
+
+def _best_child(
+    tools: Toolkit, judge: EvidenceJudge, analysis: QuestionAnalysis, event: Evidence, bar: float
+) -> Evidence | None:
+    """The event's speech or text that is evidence itself, best supported first."""
+    details = tools.details(event.node_id)
+    children = [
+        Evidence(node_id=c.id, kind=kind, video_id=c.video_id, span=c.span, text=c.text,
+                 fused=event.fused, dense=event.dense)
+        for kind, items in ((NodeKind.SPEECH, details.speech), (NodeKind.TEXT, details.texts))
+        for c in items
+    ]  # fmt: skip
+    context = " ".join(c.text for c in children)
+    judged = [
+        j
+        for c in children
+        if (j := judge_hit(judge, c, analysis, bar=0.0, context=context)) is not None
+    ]
+    if not judged:
+        return None
+    return max(judged, key=lambda j: (j.coverage, -j.span.start_ms))
+
+
+def best_sentence(judge: EvidenceJudge, words: list[str], e: Evidence) -> Evidence:
+    """The sentence of a long observation that answers, with its share of the span (speech
+    runs at an even pace, so a sentence's characters give its time)."""
+    parts = sentences(e.text)
+    if len(parts) < 2 or not words:
+        return e
+    scored = [
+        (sum(judge.support(words, text).values()), -i) for i, (_, _, text) in enumerate(parts)
+    ]
+    _, neg_i = max(scored)
+    start_c, end_c, text = parts[-neg_i]
+    total = len(e.text)
+    length = e.span.end_ms - e.span.start_ms
+    start = e.span.start_ms + length * start_c // total
+    end = max(start + 1000, e.span.start_ms + length * end_c // total)
+    span = TimeSpan(start_ms=start, end_ms=min(end, e.span.end_ms))
+    return e.model_copy(update={"text": text.strip(), "span": span})
 
 
 def _cite(e: Evidence) -> Citation:
@@ -56,6 +192,29 @@ def _relation_evidence(
 
 
 def make_nodes(tools: Toolkit, *, min_dense: float, verify: bool = False) -> dict[str, Node]:
+    judge = EvidenceJudge(tools.retriever.embedder)
+
+    def judged(
+        found: list[Evidence],
+        analysis: QuestionAnalysis,
+        query: str,
+        modality: Modality,
+        video_id: str | None,
+    ) -> tuple[list[Evidence], float]:
+        bar = tools.dense_bar(query, modality=modality, video_id=video_id, floor=STAND_OUT_FLOOR)
+        kept: list[Evidence] = []
+        for e in found:
+            context = _context(tools, e) if analysis.names and e.kind is not NodeKind.EVENT else ""
+            j = judge_hit(judge, e, analysis, bar=bar, context=context)
+            if j is None:
+                continue
+            if j.kind is NodeKind.EVENT:  # quote what was said or shown, not the description
+                j = _best_child(tools, judge, analysis, j, bar) or j
+            if in_window(j, analysis) and all(k.node_id != j.node_id for k in kept):
+                kept.append(j)
+        kept.sort(key=lambda e: (-e.coverage, e.kind is NodeKind.EVENT, -e.fused, e.span.start_ms))
+        return kept, bar
+
     def analyse_node(state: AgentState) -> AgentState:
         history = state.get("history") or []
         analysis = analyse(state["question"], history[-1] if history else None)
@@ -86,6 +245,31 @@ def make_nodes(tools: Toolkit, *, min_dense: float, verify: bool = False) -> dic
                 f"follow-up: anchor is the last answer's {anchor.kind.value} {anchor.text!r}"
             )
             return {"evidence": [anchor], "steps": steps}
+        if analysis.intent == "people":
+            runs = _people_runs(tools, analysis, state.get("video_id"))
+            runs = [r for r in runs if in_window(r, analysis)]
+            signal = "faces" if analysis.faces else "people"
+            steps.append(f"detectors({signal}): seen in {len(runs)} stretches")
+            return {"evidence": runs, "steps": steps}
+        if analysis.intent == "first":
+            sides: list[Evidence | None] = []
+            for side in analysis.sides:
+                side_analysis = analysis.model_copy(
+                    update={"intent": "what", "keywords": keywords_of(side), "focus": []}
+                )
+                found = tools.search(
+                    side,
+                    modality="any",
+                    video_id=state.get("video_id"),
+                    keywords=side_analysis.keywords,
+                )
+                usable, _ = judged(found, side_analysis, side, "any", state.get("video_id"))
+                usable = [e for e in usable if e.kind is not NodeKind.EVENT] or usable
+                sides.append(
+                    best_sentence(judge, side_analysis.keywords, usable[0]) if usable else None
+                )
+                steps.append(f"search({side!r}): {len(usable)} usable")
+            return {"sides": sides, "evidence": [s for s in sides if s], "steps": steps}
         if analysis.intent == "summary" or (
             not analysis.keywords and analysis.modality == "any" and analysis.intent == "what"
         ):
@@ -108,7 +292,11 @@ def make_nodes(tools: Toolkit, *, min_dense: float, verify: bool = False) -> dic
             steps.append(f"entities({analysis.anchor!r}): none; searching instead")
         ordered = analysis.intent in ("after", "before", "count")
         # An order/count question first finds its anchor wherever it was seen or heard.
-        modality = "any" if ordered or state.get("broadened") else analysis.modality
+        modality: Modality = analysis.modality
+        if ordered:
+            modality = "any"
+        elif state.get("broadened"):
+            modality = "any" if analysis.modality == "any" else "observed"
         query = analysis.anchor if ordered and analysis.anchor else state["question"]
         k = 50 if analysis.intent == "count" else tools.top_k
         if analysis.window is not None:
@@ -123,18 +311,27 @@ def make_nodes(tools: Toolkit, *, min_dense: float, verify: bool = False) -> dic
             )
             steps.append(f"timeline(modality={analysis.modality}): {len(overview)} observations")
             return {"evidence": overview, "steps": steps}
+        if analysis.attribute and not _grounded(tools, judge, analysis, state.get("video_id")):
+            steps.append(
+                f"ground: {analysis.focus!r} is nowhere in speech, on-screen text or the "
+                "detectors' labels; its " + analysis.attribute + " cannot be reported"
+            )
+            return {"analysis": analysis, "evidence": [], "broadened": True, "steps": steps}
         found = tools.search(
             query,
             modality=modality,
             video_id=state.get("video_id"),
-            keywords=analysis.keywords,
+            keywords=_search_words(tools, analysis, state.get("video_id")),
             k=k,
         )
-        evidence = [
-            e for e in found if _is_evidence(e, analysis, min_dense) and in_window(e, analysis)
-        ]
+        if analysis.intent == "count":
+            evidence = [e for e in found if in_window(e, analysis)]
+            bar = 0.0
+        else:
+            evidence, bar = judged(found, analysis, query, modality, state.get("video_id"))
         steps.append(
-            f"search({query!r}, modality={modality}): {len(found)} hits, {len(evidence)} usable"
+            f"search({query!r}, modality={modality}): {len(found)} hits, {len(evidence)} usable "
+            f"(names {analysis.names}, focus {analysis.focus}, stand-out bar {bar:.2f})"
         )
         return {"analysis": analysis, "evidence": evidence, "steps": steps}
 
@@ -177,6 +374,10 @@ def make_nodes(tools: Toolkit, *, min_dense: float, verify: bool = False) -> dic
         citations: list[Citation] = []
         if not evidence:
             text = NOT_FOUND
+        elif analysis.intent == "people":
+            text, citations = _people_answer(analysis, evidence)
+        elif analysis.intent == "first":
+            text, citations = _first_answer(analysis, state.get("sides", []))
         elif analysis.intent in ("after", "before"):
             text, citations = _order_answer(tools, analysis, evidence[0])
         elif analysis.intent == "count":
@@ -189,6 +390,9 @@ def make_nodes(tools: Toolkit, *, min_dense: float, verify: bool = False) -> dic
         elif not analysis.keywords:
             text, citations = _overview_answer(evidence)
         else:
+            best = evidence[0]
+            if best.kind is NodeKind.SPEECH:
+                evidence = [best_sentence(judge, analysis.keywords, best), *evidence[1:]]
             text, citations = _direct_answer(analysis, evidence)
         answer = Answer(
             question=state["question"],
@@ -330,8 +534,13 @@ def _count_answer(
     analysis: QuestionAnalysis, evidence: list[Evidence]
 ) -> tuple[str, list[Citation]]:
     """Count separate appearances: matching observations that do not touch each other in time."""
-    target = analysis.anchor or " ".join(analysis.keywords)
     words = analysis.keywords
+    # "How many times is the colour blue said?" counts "blue": name what was counted.
+    target = (
+        " ".join(words)
+        if analysis.anchor and " ".join(words) in analysis.anchor.lower()
+        else (analysis.anchor or " ".join(words))
+    )
     matches = sorted(
         (
             e
@@ -343,8 +552,15 @@ def _count_answer(
     occurrences: list[Evidence] = []
     for e in matches:
         last = occurrences[-1] if occurrences else None
-        # Contiguous sightings (one text split across two events) are one appearance.
-        if last and last.video_id == e.video_id and e.span.start_ms <= last.span.end_ms + 1500:
+        # Contiguous sightings of a text (one text split across two events) are one appearance;
+        # each speech segment is a saying of its own.
+        if (
+            last
+            and e.kind is NodeKind.TEXT
+            and last.kind is NodeKind.TEXT
+            and last.video_id == e.video_id
+            and e.span.start_ms <= last.span.end_ms + 1500
+        ):
             occurrences[-1] = last.model_copy(update={"span": last.span.union(e.span)})
         else:
             occurrences.append(e)
@@ -355,3 +571,105 @@ def _count_answer(
     return f"“{target}” appears {n} time{'s' if n != 1 else ''}: {spans}.", [
         _cite(o) for o in occurrences
     ]
+
+
+def _people_runs(
+    tools: Toolkit, analysis: QuestionAnalysis, video_id: str | None
+) -> list[Evidence]:
+    """Stretches in which the detectors saw people (or faces): inside an event where they did,
+    the stretches the presence detector saw something in the foreground (one visit each), else
+    the whole event; stretches that touch across events are one."""
+    signal = "faces" if analysis.faces else "people"
+    runs: list[tuple[Event, TimeSpan, int]] = []
+    for event in tools.event_signals(video_id):
+        seen = int(event.signals.get(signal, 0))
+        if seen < 1:
+            continue
+        for part in event.presence or [event.span]:
+            if runs:
+                first, span, most = runs[-1]
+                if first.video_id == event.video_id and part.start_ms <= span.end_ms + 1500:
+                    runs[-1] = (first, span.union(part), max(most, seen))
+                    continue
+            runs.append((event, part, seen))
+    noun = "face" if signal == "faces" else "person"
+    return [
+        Evidence(
+            node_id=first.id,
+            kind=NodeKind.EVENT,
+            video_id=first.video_id,
+            span=span,
+            text=f"{most} {noun}{'s' if most > 1 else ''} seen at once by the {signal} detector",
+            fused=0,
+            coverage=1.0,
+        )
+        for first, span, most in runs
+    ]
+
+
+def _people_answer(analysis: QuestionAnalysis, runs: list[Evidence]) -> tuple[str, list[Citation]]:
+    if not runs:
+        what = "faces" if analysis.faces else "people"
+        return f"The detectors saw no {what} in the video.", []
+    who = "A face" if analysis.faces else "A person"
+    spans = ", ".join(fmt_span(r.span) for r in runs)
+    if analysis.people == "first":
+        text = f"{who} is first seen at {fmt_span(runs[0].span)}."
+        cited = runs[:1]
+    elif analysis.people == "count":
+        n = len(runs)
+        text = (
+            f"{who} comes into view {n} time{'s' if n != 1 else ''} (stretches the detector "
+            f"saw without a break): {spans}."
+        )
+        cited = runs
+    else:
+        text = f"{'Yes: ' if analysis.people == 'any' else ''}{who} is seen at {spans}."
+        cited = runs
+    rest = [w for w in analysis.keywords if w not in PEOPLE_WORDS and w not in _GENERIC_VERBS]
+    if rest:
+        text += (
+            f" Whether that matches “{' '.join(rest)}” cannot be checked without a VLM: the "
+            "offline detectors find people and faces only."
+        )
+    return text, [_cite(r) for r in cited]
+
+
+_GENERIC_VERBS = frozenset(
+    """see seen come comes came show shows showed standing stand stands appear appears
+    visible video someone's close up""".split()
+)
+
+
+def _first_answer(
+    analysis: QuestionAnalysis, sides: list[Evidence | None]
+) -> tuple[str, list[Citation]]:
+    """Which of two things came first; with one unknown, what is known and which is not."""
+    a, b = ([*sides, None, None])[:2]
+    name_a, name_b = ([*analysis.sides, "", ""])[:2]
+    if a is None and b is None:
+        return NOT_FOUND, []
+    if a is None or b is None:
+        known, known_name = (a, name_a) if a is not None else (b, name_b)
+        unknown_name = name_b if a is not None else name_a
+        assert known is not None
+        return (
+            f"Only one side is in the video: {known_name} at {fmt_span(known.span)} "
+            f"(“{known.text}”); nothing matches “{unknown_name}”, so their order cannot be told.",
+            [_cite(known)],
+        )
+    first, second = (a, b) if a.span.start_ms <= b.span.start_ms else (b, a)
+    if analysis.anchor:  # "Was A before or after B?": about A
+        relation = "before" if a is first else "after"
+        text = (
+            f"{name_a[:1].upper()}{name_a[1:]} {fmt_span(a.span)} (“{a.text}”) came {relation} "
+            f"{name_b} {fmt_span(b.span)} (“{b.text}”)."
+        )
+        return text, [_cite(a), _cite(b)]
+    name_first = name_a if first is a else name_b
+    name_second = name_b if first is a else name_a
+    text = (
+        f"{name_first[:1].upper()}{name_first[1:]} came first, at {fmt_span(first.span)} "
+        f"(“{first.text}”); {name_second} followed at {fmt_span(second.span)} (“{second.text}”)."
+    )
+    return text, [_cite(first), _cite(second)]

@@ -12,8 +12,12 @@ from pydantic import BaseModel, Field
 from avas.retrieval.hybrid import Evidence
 from graph_schema import NodeKind, TimeSpan, fmt_span
 
-Intent = Literal["what", "when", "after", "before", "count", "summary", "relations"]
-Modality = Literal["speech", "text", "any"]
+Intent = Literal[
+    "what", "when", "after", "before", "count", "summary", "relations", "people", "first"
+]
+# "observed": speech or on-screen text, not the events' descriptions (a question about what was
+# said, searched more widely, must not be answered by a description of the picture).
+Modality = Literal["speech", "text", "observed", "any"]
 
 NOT_FOUND = "Not found in the video."
 
@@ -39,6 +43,22 @@ class QuestionAnalysis(BaseModel):
     anchor_node: str | None = Field(None, description="a node the anchor is known to be")
     keywords: list[str] = Field(default_factory=list)
     window: TimeWindow | None = None
+    focus: list[str] = Field(
+        default_factory=list,
+        description="words that must be supported for a hit to count: what the question is "
+        "about, the thing whose attribute it asks, names",
+    )
+    names: list[str] = Field(
+        default_factory=list, description="names in the question: matched as spelled or misheard"
+    )
+    attribute: str | None = Field(None, description="'colour', 'brand', ...: asked of `focus`")
+    sides: list[str] = Field(
+        default_factory=list, description="the two things a which-came-first question compares"
+    )
+    people: Literal["when", "first", "count", "any"] | None = Field(
+        None, description="what a question about people asks"
+    )
+    faces: bool = False
 
 
 class Citation(BaseModel):
@@ -76,6 +96,7 @@ class AgentState(TypedDict, total=False):
     history: list[Answer]
     analysis: QuestionAnalysis
     evidence: list[Evidence]
+    sides: list[Evidence | None]
     broadened: bool
     looked: bool
     answer: Answer

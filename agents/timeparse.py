@@ -13,7 +13,9 @@ from agents.state import TimeWindow
 _UNIT_MS = {"second": 1_000, "sec": 1_000, "minute": 60_000, "min": 60_000, "hour": 3_600_000}
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 _CLOCK = r"(\d{1,2}(?::\d{2}){1,2})"
-_AMOUNT = r"(\d+(?:\.\d+)?|a|an|one|two|three|five|ten|fifteen|twenty|thirty)"
+# At most six digits: "the first 9...9 (400 digits) hours" is no time window, and a float of
+# it would overflow when turned into milliseconds.
+_AMOUNT = r"(\d{1,6}(?:\.\d{1,3})?|a|an|one|two|three|five|ten|fifteen|twenty|thirty)"
 _WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "five": 5, "ten": 10, "fifteen": 15}
 _WORDS |= {"twenty": 20, "thirty": 30}
 _UNIT = r"(seconds?|secs?|minutes?|mins?|hours?)"

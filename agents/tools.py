@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from agents.state import Modality
 from avas.graph.base import EventDetails, EventGraphStore, Relation
 from avas.retrieval.hybrid import Evidence, HybridRetriever
-from graph_schema import Entity, Event, NodeKind, TimeSpan, normalize_name
+from graph_schema import Entity, EntityKind, Event, NodeKind, TimeSpan, normalize_name
 
 if TYPE_CHECKING:
     from agents.look import SpanLooker
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 KINDS: dict[Modality, tuple[NodeKind, ...]] = {
     "speech": (NodeKind.SPEECH,),
     "text": (NodeKind.TEXT,),
+    "observed": (NodeKind.SPEECH, NodeKind.TEXT),
     "any": (NodeKind.SPEECH, NodeKind.TEXT, NodeKind.EVENT),
 }
 
@@ -44,6 +45,24 @@ class Toolkit:
         return self.retriever.search(
             query, kinds=KINDS[modality], video_id=video_id, k=k or self.top_k, keywords=keywords
         )
+
+    def dense_bar(
+        self, query: str, *, modality: Modality, video_id: str | None, floor: float
+    ) -> float:
+        """The similarity a hit needs to stand out from this video's observations."""
+        return self.retriever.dense_bar(
+            query, kinds=KINDS[modality], video_id=video_id, floor=floor
+        )
+
+    def heard_names(self, name: str, *, k: int = 10) -> list[str]:
+        """Names heard in speech whose embedding is near ``name`` (for misheard spellings)."""
+        vector = self.retriever.embedder.embed([name])[0]
+        return [h.entity.name for h in self.store.entity_candidates(EntityKind.NAME, vector, k=k)]
+
+    def event_signals(self, video_id: str | None) -> list[Event]:
+        """Every event in time order (per video), for answers from the detectors' signals."""
+        videos = [video_id] if video_id else [v.id for v in self.store.videos()]
+        return [e for vid in videos for e in self.store.events(vid)]
 
     def event_of(self, node_id: str) -> Event:
         return self.store.event_of(node_id)

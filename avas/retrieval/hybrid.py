@@ -10,6 +10,7 @@ for any query; coverage is what lets the agent tell evidence from a near miss.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
@@ -88,3 +89,27 @@ class HybridRetriever:
         ]
         results.sort(key=lambda e: (-e.coverage, -e.fused, e.span.start_ms))
         return results[:k]
+
+    def dense_bar(
+        self,
+        query: str,
+        *,
+        kinds: Sequence[NodeKind] = SEARCHABLE,
+        video_id: str | None = None,
+        floor: float = 0.3,
+    ) -> float:
+        """How similar a hit must be to stand out from this video's own observations.
+
+        Cosines depend on the query and the material (a lecture scores higher against any
+        question than street footage does), so one fixed bar is wrong for most videos: the bar
+        is the median of the video's similarities plus three robust deviations (MAD).
+        """
+        vector = self.embedder.embed([query])[0]
+        scores = [
+            h.score for h in self.store.vector_search(vector, k=256, kinds=kinds, video_id=video_id)
+        ]
+        if len(scores) < 8:  # too few observations to tell an outlier: only a clear match
+            return max(floor, 0.5)
+        median = statistics.median(scores)
+        mad = statistics.median(abs(s - median) for s in scores) * 1.4826
+        return max(floor, median + 3 * mad)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 from typing import Any
 
+import pytest
+
 from agents.graph import ask, ask_stream
 from agents.state import NOT_FOUND, Answer
 from avas.media.sample import PlantedFact, SampleManifest
@@ -81,6 +83,29 @@ def test_absent_topic_is_not_found(agent: Any) -> None:
     assert not answer.found
     assert answer.text == NOT_FOUND
     assert answer.citations == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # Each is close in meaning to something that is there (the harbor bridge, the office,
+        # Friday, the forklift, the budget), so dense similarity alone would call it found.
+        "What did the speaker say about the airport?",
+        "What did the speaker say about the train station?",
+        "What did the speaker say about the weekend?",
+        "What did the speaker say about salaries?",
+        "What colour is the truck?",
+    ],
+)
+def test_near_miss_absent_topics_are_not_found(agent: Any, question: str) -> None:
+    answer = ask(agent, question, video_id="short")
+    assert (answer.found, answer.text, answer.citations) == (False, NOT_FOUND, []), answer.text
+
+
+def test_paraphrased_speech_question_is_found(agent: Any, sample: SampleManifest) -> None:
+    answer = ask(agent, "What is the spending plan for next year, according to the speaker?",
+                 video_id="short")  # fmt: skip
+    _assert_cites(answer, _fact(sample, "speech", "budget"))
 
 
 def test_answer_names_policy_and_models(agent: Any) -> None:
