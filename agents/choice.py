@@ -1,20 +1,24 @@
 """Multiple-choice mode (LVBench, Video-MME, MLVU): pick a letter, say why, cite the spans.
 
-    choice = choose(tools, "What is the budget?", ["2 million", "4 million", "6", "8"], "talk")
-    choice.letter  # "B"
+    choice = choose_by_agent(agent, tools, "What is the budget?", ["2 million", "4 million"])
+    choice.letter, choice.guessed, choice.policy  # "B", False, "offline-extractive"
 
-The offline policy scores each option by the evidence it finds: an option whose own words are
-observed in the video (spoken or shown), near the question's topic, wins. With no evidence for
-any option it still answers (benchmarks count a blank as wrong), and says it guessed.
+The agent (either policy) answers the question as it would any other: it retrieves, looks again,
+says "not found" or verifies, and cites spans. The option its cited evidence supports best is
+the choice. Where the agent finds nothing, or its evidence supports no option, the option scorer
+(`choose`: each option's own words searched in the video) picks one and the choice says it
+guessed, so benchmark reports can count the agent's answers and the guesses apart.
 """
 
 from __future__ import annotations
 
 import string
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.analysis import analyse
+from agents.analysis import analyse, keywords_of
+from agents.judge import WORD_SIMILAR, EvidenceJudge
 from agents.state import Citation
 from agents.tools import Toolkit
 from avas.errors import InputError
@@ -99,4 +103,55 @@ def choose(
         citations=citations,
         scores=scores,
         guessed=guessed,
+    )
+
+
+def choose_by_agent(
+    agent: Any,
+    tools: Toolkit,
+    question: str,
+    options: list[str],
+    *,
+    video_id: str | None = None,
+    judge: EvidenceJudge | None = None,
+) -> Choice:
+    """The option the agent's cited evidence supports; the option scorer's pick, marked as a
+    guess, when the agent found nothing or its evidence supports no option."""
+    from agents.graph import ask
+
+    if not 2 <= len(options) <= len(LETTERS):
+        raise InputError(f"a multiple-choice question needs 2-26 options, got {len(options)}")
+    judge = judge or EvidenceJudge(tools.retriever.embedder)
+    answer = ask(agent, question, video_id=video_id)
+    scores: dict[str, float] = {}
+    if answer.found and answer.citations:
+        cited = " ".join(c.text for c in answer.citations)
+        topic = set(keywords_of(question))
+        for letter, option in zip(LETTERS, options, strict=False):
+            words = [w for w in keywords_of(option) if w not in topic] or keywords_of(option)
+            if words:
+                held = judge.supported(words, cited)
+                scores[letter] = round(len(held) / len(words), 4)
+    best = max(scores.values(), default=0.0)
+    winners = [k for k, v in scores.items() if v == best]
+    if best >= WORD_SIMILAR and len(winners) == 1:
+        letter = winners[0]
+        option = options[LETTERS.index(letter)]
+        return Choice(
+            letter=letter,
+            option=option,
+            rationale=f"({letter}) “{option}”: {answer.text[:200]}",
+            citations=answer.citations,
+            scores=scores,
+            guessed=False,
+            policy=answer.policy,
+        )
+    fallback = choose(tools, question, options, video_id=video_id)
+    why = "found nothing" if not answer.found else "cited evidence that supports no one option"
+    return fallback.model_copy(
+        update={
+            "guessed": True,
+            "policy": f"{fallback.policy} (guess: the agent {why})",
+            "rationale": f"The agent {why}; {fallback.rationale}",
+        }
     )

@@ -60,8 +60,12 @@ def _run(
             f"R@0.5 {g.recall_at_05:.3f} over {g.questions}"
         )
     typer.echo(
-        f"  answered {summary.answered}/{summary.questions}; "
-        f"missing videos {len(summary.missing_videos)}; failed {len(summary.failed_videos)}"
+        f"  answered {summary.answered}/{summary.questions} through the agent; "
+        f"{summary.guessed} of them guesses by the option scorer (the agent had no evidence); "
+        f"right without guessing {summary.by_agent_correct}/{summary.answered}"
+    )
+    typer.echo(
+        f"  missing videos {len(summary.missing_videos)}; failed {len(summary.failed_videos)}"
     )
     for t in summary.timings.ingest:
         typer.echo(
@@ -135,3 +139,31 @@ def needle_make(
         f"run:         avas bench needle --annotations {bench.annotations} "
         f"--videos {bench.video.parent} --out {out / 'results'}"
     )
+
+
+@bench_app.command("realqa")
+def realqa(
+    media: Annotated[
+        Path, typer.Option("--media", help="the real clips (the project's ../shared/media)")
+    ] = Path("../shared/media"),
+    work: Annotated[Path, typer.Option("--work", help="where the composed video is kept")] = Path(
+        "/tmp/avas-realqa"
+    ),
+    details: Annotated[bool, typer.Option(help="print every question and answer")] = True,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the report here")] = None,
+) -> None:
+    """The real-footage dev set: compose, ingest, ask every question through the agent."""
+    from avas.config import Settings
+    from avas.service import Service
+    from benchmarks.realqa.run import render, run_realqa
+
+    if not media.is_dir():
+        raise typer.BadParameter(f"{media} is not a folder", param_hint="--media")
+    service = Service(Settings())
+    try:
+        report = run_realqa(service, media_root=media, work=work)
+    finally:
+        service.close()
+    typer.echo(render(report, details=details))
+    if json_out is not None:
+        json_out.write_text(report.model_dump_json(indent=2))

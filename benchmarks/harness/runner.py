@@ -56,6 +56,9 @@ class Prediction(BaseModel):
     citations: list[CitedSpan] = Field(default_factory=list)
     seconds: float = 0.0
     guessed: bool = False
+    answered_by: str = Field(
+        "", description="the agent policy that answered, or the option scorer when it guessed"
+    )
     error: str | None = None
 
 
@@ -82,6 +85,8 @@ class RunSummary(BaseModel):
     questions: int
     answered: int
     unanswered: int
+    guessed: int = Field(0, description="answers the option scorer picked after the agent had none")
+    by_agent_correct: int = Field(0, description="right answers that were not guesses")
     errors: int
     missing_videos: list[str] = Field(default_factory=list)
     failed_videos: dict[str, str] = Field(default_factory=dict)
@@ -154,13 +159,14 @@ def _toolkit(service: Service) -> Toolkit:
     )
 
 
-def _answer(tools: Toolkit, q: BenchQuestion, video_id: str) -> Prediction:
-    from agents.choice import choose
+def _answer(agent: Any, tools: Toolkit, q: BenchQuestion, video_id: str) -> Prediction:
+    """One question through the agent (the policy the settings name); a guess is marked."""
+    from agents.choice import choose_by_agent
     from avas.errors import AvasError
 
     started = time.perf_counter()
     try:
-        choice = choose(tools, q.question, q.options, video_id=video_id)
+        choice = choose_by_agent(agent, tools, q.question, q.options, video_id=video_id)
     except AvasError as exc:  # e.g. MLVU's empty question: recorded, counted as wrong
         return Prediction(
             uid=q.uid,
@@ -181,6 +187,17 @@ def _answer(tools: Toolkit, q: BenchQuestion, video_id: str) -> Prediction:
         ],
         seconds=time.perf_counter() - started,
         guessed=choice.guessed,
+        answered_by=choice.policy,
+    )
+
+
+def _agent_correct(questions: list[BenchQuestion], predictions: dict[str, Prediction]) -> int:
+    """Right answers the agent gave itself (guesses left out)."""
+    truth = {q.uid: q.answer_letter for q in questions}
+    return sum(
+        1
+        for uid, p in predictions.items()
+        if not p.guessed and p.letter and p.letter == truth.get(uid)
     )
 
 
@@ -272,7 +289,10 @@ def run_benchmark(
     missing: list[str] = []
     failed: dict[str, str] = {}
     lock = threading.Lock()
+    from agents.graph import agent_for
+
     tools = _toolkit(service)
+    agent = agent_for(service)
     for video, video_questions in by_video.items():
         todo = [q for q in video_questions if q.uid not in done]
         path = resolve_video(videos_dir, video)
@@ -299,7 +319,7 @@ def run_benchmark(
             _append(ingest_path, timing.model_dump_json(), lock)
 
         def work(q: BenchQuestion, video_id: str = report.video_id) -> Prediction:
-            prediction = _answer(tools, q, video_id)
+            prediction = _answer(agent, tools, q, video_id)
             _append(predictions_path, prediction.model_dump_json(), lock)
             return prediction
 
@@ -318,6 +338,8 @@ def run_benchmark(
         questions=len(questions),
         answered=len(answered),
         unanswered=len(questions) - len(answered),
+        guessed=sum(p.guessed for p in answered.values()),
+        by_agent_correct=_agent_correct(questions, answered),
         errors=sum(p.error is not None for p in answered.values()),
         missing_videos=sorted(missing),
         failed_videos=failed,

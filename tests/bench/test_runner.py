@@ -76,6 +76,14 @@ def test_run_resumes_after_kill(
     assert full.grounding is not None and full.grounding.questions == needle.questions
     assert 0.0 <= full.grounding.mean_iou <= 1.0
     assert (tmp_path / "full" / "summary.json").is_file()
+    # Every answer came from the agent; the option scorer only ever answers as a marked guess.
+    predictions = read_predictions(tmp_path / "full" / PREDICTIONS).values()
+    by_agent = [p for p in predictions if not p.guessed]
+    assert by_agent, "the agent answered none of the needle questions itself"
+    assert {p.answered_by for p in by_agent} == {"offline-extractive"}
+    assert all(p.citations for p in by_agent)
+    assert all("guess" in p.answered_by for p in predictions if p.guessed)
+    assert full.guessed == sum(p.guessed for p in predictions)
 
     # A kill -9 after the first prediction, mid-way through writing the second line.
     resumed_dir = tmp_path / "resumed"
