@@ -130,8 +130,10 @@ def test_udp_stream_drop_and_ctrl_c_keep_every_second(tmp_path: Path) -> None:
     assert video.duration_ms == events[-1].span.end_ms >= (STREAM_S - 5) * 1000
     assert any(SPEECH_WORD in s.lower() for s in said), said
     assert streamed_all
-    # Live events close at 8 s at most (AVAS_SEGMENT__LIVE_MAX_EVENT_MS): what bounds the lag.
-    assert all(e.span.end_ms - e.span.start_ms <= 8_000 for e in events), [e.span for e in events]
+    # Live events close at 8 s (AVAS_SEGMENT__LIVE_MAX_EVENT_MS): what bounds the lag. (A partial
+    # one ends a sample stride, 1 s, after its last frame.)
+    lengths = [(e.span.end_ms - e.span.start_ms, e.partial) for e in events]
+    assert all(ms <= (9_000 if partial else 8_000) for ms, partial in lengths), lengths
     found_after_s = heard_at - (sent_at + SPEECH_AT_S + 11)  # after the sentence ended
     print(
         f"\nsentence found {found_after_s:.1f} s after it ended; partial event "
