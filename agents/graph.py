@@ -7,20 +7,46 @@ answer = ask(agent, "When did 'LOADING DOCK B' appear?", video_id="demo")
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Protocol
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 
 from agents.nodes import make_nodes, route_after_retrieve
 from agents.state import AgentState, Answer
 from agents.tools import Toolkit
+from avas.config import Settings
 from avas.errors import DependencyError, InputError
-from avas.service import Service
+from avas.graph.base import EventGraphStore
+from avas.perception.base import Embedder, SpeechRecognizer, TextReader
+from avas.perception.captioner_base import Captioner
+
+# A compiled agent graph: state in, state (with "answer") out; both policies build one.
+Agent = CompiledStateGraph[AgentState, None, AgentState, AgentState]
+
+
+class AgentParts(Protocol):
+    """What the composition root hands the agent (avas.service.Service is one): the agent takes
+    its store, embedder and perceivers from here and builds nothing of its own."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def store(self) -> EventGraphStore: ...
+    @property
+    def embedder(self) -> Embedder: ...
+    @property
+    def text_reader(self) -> TextReader | None: ...
+    @property
+    def speech_recognizer(self) -> SpeechRecognizer | None: ...
+    @property
+    def captioner(self) -> Captioner | None: ...
+
 
 MAX_QUESTION_CHARS = 2_000
 
 
-def build_agent(tools: Toolkit, *, min_dense: float = 0.45, verify: bool = False) -> Any:
+def build_agent(tools: Toolkit, *, min_dense: float = 0.45, verify: bool = False) -> Agent:
     """A compiled LangGraph graph over ``AgentState`` (the offline, deterministic policy)."""
     nodes = make_nodes(tools, min_dense=min_dense, verify=verify)
     can_look = tools.looker is not None
@@ -40,8 +66,8 @@ def build_agent(tools: Toolkit, *, min_dense: float = 0.45, verify: bool = False
     return graph.compile()
 
 
-def agent_for(service: Service) -> Any:
-    """The agent over a service's store and embedder, with the policy its settings name."""
+def agent_for(service: AgentParts) -> Agent:
+    """The agent over the parts' store and embedder, with the policy their settings name."""
     from avas.retrieval.hybrid import HybridRetriever
 
     cfg = service.settings.agent
@@ -95,7 +121,11 @@ def _initial(question: str, video_id: str | None, history: list[Answer] | None) 
 
 
 def ask(
-    agent: Any, question: str, *, video_id: str | None = None, history: list[Answer] | None = None
+    agent: Agent,
+    question: str,
+    *,
+    video_id: str | None = None,
+    history: list[Answer] | None = None,
 ) -> Answer:
     """One answer; ``history`` (earlier answers, oldest first) resolves follow-up questions."""
     final = agent.invoke(_initial(question, video_id, history))
@@ -104,7 +134,11 @@ def ask(
 
 
 def ask_stream(
-    agent: Any, question: str, *, video_id: str | None = None, history: list[Answer] | None = None
+    agent: Agent,
+    question: str,
+    *,
+    video_id: str | None = None,
+    history: list[Answer] | None = None,
 ) -> Iterator[str | Answer]:
     """Yields each step as it happens (a line of text), then the Answer."""
     seen = 0
@@ -123,7 +157,7 @@ class Conversation:
     chat.ask("What text appeared about the budget?"); chat.ask("And right after that?")
     """
 
-    def __init__(self, agent: Any, *, video_id: str | None = None, max_turns: int = 20) -> None:
+    def __init__(self, agent: Agent, *, video_id: str | None = None, max_turns: int = 20) -> None:
         self.agent = agent
         self.video_id = video_id
         self.max_turns = max_turns

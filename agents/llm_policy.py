@@ -11,18 +11,21 @@ stops it otherwise. Answers cite evidence by number, so every citation is a stor
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.prompts import load_prompt
-from agents.state import NOT_FOUND, AgentState, Answer, Citation, Modality
+
+if TYPE_CHECKING:
+    from agents.graph import Agent
+from agents.registry import ToolContext, run_tool, tool_call_schema
+from agents.state import NOT_FOUND, AgentState, Answer, Citation
 from agents.tools import Toolkit
-from avas.errors import AvasError
 from avas.llm.openai_chat import JSONChatClient
 from avas.retrieval.hybrid import Evidence
-from graph_schema import TimeSpan, fmt_span
+from graph_schema import fmt_span
 
 POLICY = "llm-plan-act-reflect"
 
@@ -35,16 +38,20 @@ class Budget(BaseModel):
 
 
 class ToolCall(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    """One call as the model writes it: a tool's name and its arguments, flat (see
+    ``agents.registry.tool_call_schema``); the registry validates the arguments."""
 
-    tool: Literal[
-        "search", "following", "preceding", "timeline", "summaries", "entities", "look_again"
-    ]
-    query: str | None = None
-    modality: Modality | None = None
-    node_id: str | None = None
-    start_ms: int | None = None
-    end_ms: int | None = None
+    model_config = ConfigDict(extra="allow")
+
+    tool: str
+
+    def arguments(self) -> dict[str, Any]:
+        return {k: v for k, v in (self.model_extra or {}).items() if v is not None}
+
+    @property
+    def label(self) -> str:
+        args = self.arguments()
+        return str(args.get("query") or args.get("node_id") or "")
 
 
 class Plan(BaseModel):
@@ -69,23 +76,7 @@ class Reply(BaseModel):
     citations: list[int] = Field(default_factory=list)
 
 
-def _nullable(kind: str) -> dict[str, Any]:
-    return {"type": [kind, "null"]}
-
-
-CALL_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["tool", "query", "modality", "node_id", "start_ms", "end_ms"],
-    "properties": {
-        "tool": {"type": "string", "enum": list(ToolCall.model_fields["tool"].annotation.__args__)},  # type: ignore[union-attr]
-        "query": _nullable("string"),
-        "modality": {"type": ["string", "null"], "enum": ["speech", "text", "any", None]},
-        "node_id": _nullable("string"),
-        "start_ms": _nullable("integer"),
-        "end_ms": _nullable("integer"),
-    },
-}
+CALL_SCHEMA: dict[str, Any] = tool_call_schema()
 
 
 # Bounded lists: a grammar-constrained small model (llama.cpp) otherwise may list until it runs
@@ -173,7 +164,7 @@ def _evidence_block(evidence: list[Evidence]) -> str:
 
 def build_llm_agent(
     tools: Toolkit, chat: JSONChatClient, *, budget: Budget | None = None, verify: bool = False
-) -> Any:
+) -> Agent:
     """``verify``: one more model turn checks each claim of the answer against its evidence."""
     budget = budget or Budget()
     runs: dict[int, _Run] = {}
@@ -189,12 +180,13 @@ def build_llm_agent(
                 notes.append(f"skip repeated {call.tool}")
                 continue
             run.calls.add(key)
-            found = _execute(tools, call, state.get("video_id"), state["question"])
+            ctx = ToolContext(video_id=state.get("video_id"), question=state["question"])
+            found = run_tool(tools, call.tool, call.arguments(), ctx)
             # By node and text: a look again yields new observations of an event already known.
             known = {(e.node_id, e.text) for e in run.evidence}
             new = [e for e in found if (e.node_id, e.text) not in known]
             run.evidence += new
-            notes.append(f"{call.tool}({call.query or call.node_id or ''}): {len(new)} new")
+            notes.append(f"{call.tool}({call.label}): {len(new)} new")
         return notes
 
     def messages(
@@ -340,44 +332,3 @@ def build_llm_agent(
     )
     graph.add_edge("answer", END)
     return graph.compile()
-
-
-def _execute(tools: Toolkit, call: ToolCall, video_id: str | None, question: str) -> list[Evidence]:
-    window = None
-    if call.start_ms is not None or call.end_ms is not None:
-        start = max(0, call.start_ms or 0)
-        window = TimeSpan(start_ms=start, end_ms=max(start, call.end_ms or 10**12))
-    try:
-        if call.tool == "search" and call.query:
-            found = tools.search(call.query, modality=call.modality or "any", video_id=video_id)
-        elif call.tool in ("following", "preceding") and call.node_id:
-            event = tools.event_of(call.node_id)
-            walk = tools.following if call.tool == "following" else tools.preceding
-            found = []
-            for neighbour in walk(event.id, 2):
-                d = tools.details(neighbour.id)
-                nodes = [n.id for n in d.speech] + [n.id for n in d.texts]
-                found += [tools.evidence(n) for n in nodes or [neighbour.id]]
-        elif call.tool == "timeline":
-            found = tools.timeline(modality=call.modality or "any", video_id=video_id, limit=10)
-        elif call.tool == "summaries":
-            found = tools.summaries(video_id=video_id, window=window)
-        elif call.tool == "entities" and call.query:
-            found = []
-            for entity in tools.entities(call.query, k=3):
-                rels = [tools.relation_evidence(r) for r in tools.relations(entity.id)]
-                found += [e for e in rels if e is not None]
-                found += tools.entity_events(entity.id, video_id=video_id)
-            if video_id is not None:
-                found = [e for e in found if e.video_id == video_id]
-        elif call.tool == "look_again" and call.node_id:
-            hit = tools.evidence(call.node_id)
-            span = tools.event_of(call.node_id).span
-            found = tools.look_again(hit.video_id, span, question=question)
-        else:
-            return []
-    except AvasError:  # a bad node id from the model is its mistake, not the user's
-        return []
-    if window is not None:
-        found = [e for e in found if e.span.overlaps(window)]
-    return found

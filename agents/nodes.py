@@ -6,15 +6,16 @@ extractive: every sentence it says comes from a stored observation and cites tha
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from agents.analysis import analyse, keywords_of
-from agents.judge import STRICT, WORD_SIMILAR, EvidenceJudge, names_alike, sentences
+from agents.judge import FOCUS_SIMILAR, STRICT, WORD_SIMILAR, EvidenceJudge, names_alike, sentences
 from agents.look import moment_around
+from agents.registry import ToolContext, run_tool
 from agents.state import NOT_FOUND, AgentState, Answer, Citation, Modality, QuestionAnalysis
 from agents.tools import Toolkit
 from agents.verify import verify_extractive
-from avas.errors import AvasError
 from avas.retrieval.hybrid import Evidence, word_coverage
 from graph_schema import (
     Event,
@@ -64,7 +65,7 @@ def judge_hit(
     if any(judge.word_support(n, around, semantic=False) < 1.0 for n in analysis.names):
         return None
     if analysis.focus:
-        held = [f for f in analysis.focus if judge.word_support(f, e.text) >= WORD_SIMILAR]
+        held = [f for f in analysis.focus if judge.word_support(f, e.text) >= FOCUS_SIMILAR]
         exact = [f for f in analysis.focus if f in STRICT]  # "green" asked: "blue" is no answer
         if not held or len(held) * 2 < len(analysis.focus) or not set(exact) <= set(held):
             return None
@@ -106,14 +107,19 @@ def _grounded(
     if head in PEOPLE_WORDS:
         signal = "faces" if head.startswith("face") else "people"
         return any(e.signals.get(signal, 0) >= 1 for e in tools.event_signals(video_id))
-    if any(judge.word_support(head, ent.name) >= WORD_SIMILAR for ent in tools.entities(head)):
+    if any(judge.word_support(head, ent.name) >= FOCUS_SIMILAR for ent in tools.entities(head)):
         return True
     found = tools.search(head, modality="any", video_id=video_id, keywords=[head], k=20)
     return any(
-        judge.word_support(head, e.text) >= WORD_SIMILAR
+        judge.word_support(head, e.text) >= FOCUS_SIMILAR
         for e in found
         if e.kind in (NodeKind.SPEECH, NodeKind.TEXT)
     )
+
+
+def _media_there(tools: Toolkit, video_id: str) -> bool:
+    video = tools.store.get_video(video_id)
+    return video is not None and (video.is_live or Path(video.path).exists())
 
 
 def _context(tools: Toolkit, e: Evidence, *, within_ms: int = 20_000) -> str:
@@ -254,8 +260,10 @@ def make_nodes(tools: Toolkit, *, min_dense: float, verify: bool = False) -> dic
         if analysis.intent == "first":
             sides: list[Evidence | None] = []
             for side in analysis.sides:
+                words = keywords_of(side)
+                # A side names a thing: it must be there (or a synonym), not something near it.
                 side_analysis = analysis.model_copy(
-                    update={"intent": "what", "keywords": keywords_of(side), "focus": []}
+                    update={"intent": "what", "keywords": words, "focus": words}
                 )
                 found = tools.search(
                     side,
@@ -317,12 +325,16 @@ def make_nodes(tools: Toolkit, *, min_dense: float, verify: bool = False) -> dic
                 "detectors' labels; its " + analysis.attribute + " cannot be reported"
             )
             return {"analysis": analysis, "evidence": [], "broadened": True, "steps": steps}
-        found = tools.search(
-            query,
-            modality=modality,
-            video_id=state.get("video_id"),
-            keywords=_search_words(tools, analysis, state.get("video_id")),
-            k=k,
+        found = run_tool(
+            tools,
+            "search",
+            {
+                "query": query,
+                "modality": modality,
+                "keywords": _search_words(tools, analysis, state.get("video_id")),
+                "k": k,
+            },
+            ToolContext(video_id=state.get("video_id"), question=state["question"]),
         )
         if analysis.intent == "count":
             evidence = [e for e in found if in_window(e, analysis)]
@@ -342,11 +354,15 @@ def make_nodes(tools: Toolkit, *, min_dense: float, verify: bool = False) -> dic
         evidence = state.get("evidence", [])
         best = evidence[0]
         steps = list(state.get("steps", []))
-        try:
-            span = moment_around(best.span, tools.event_of(best.node_id).span)
-            seen = tools.look_again(best.video_id, span, question=state["question"])
-        except AvasError as exc:  # the file moved or is gone: answer from what is stored
-            steps.append(f"look again: {exc}")
+        span = moment_around(best.span, tools.event_of(best.node_id).span)
+        seen = run_tool(
+            tools,
+            "look_again",
+            {"node_id": best.node_id},
+            ToolContext(video_id=best.video_id, question=state["question"]),
+        )
+        if not seen and tools.looker is not None and not _media_there(tools, best.video_id):
+            steps.append("look again: the video's file is gone; answering from what is stored")
             return {"looked": True, "steps": steps}
         seen = [
             e.model_copy(update={"coverage": word_coverage(analysis.keywords, e.text)})
