@@ -26,6 +26,9 @@ from graph_schema import normalize_name
 # A question word counts as said in other words above this cosine of the two words' embeddings
 # (all-MiniLM-L6-v2: "dress"/"gown" 0.7, "nation"/"country" 0.66; "money"/"country" 0.33).
 WORD_SIMILAR = 0.55
+# What a question is about needs a closer word: a synonym ("dress"/"gown" 0.70, "nation"/
+# "country" 0.66), not a word of the same field ("bicycle"/"ride").
+FOCUS_SIMILAR = 0.65
 # Values a question names exactly: a near word is another value ("green" is not "blue").
 STRICT = frozenset(
     """red orange yellow green blue purple violet pink brown black white grey gray silver gold
@@ -77,10 +80,12 @@ def stem(word: str) -> str:
 def names_alike(asked: str, heard: str) -> bool:
     """``heard`` (a capitalised word of a transcript) may be the name ``asked`` misheard."""
     a, h = asked.lower(), heard.lower()
-    if len(a) < 4 or len(h) < 3:
+    if len(a) < 3 or len(h) < 3:
         return False
     if a == h:
         return True
+    if len(a) == 3:  # too short to allow a wrong letter ("Tom", "Tim"): only a dropped one
+        return h.startswith(a) and len(h) == 4
     # Recognisers rarely miss a name's first sound ("Kate" and "Tate" are two people).
     if not (a[0] == h[0] or {a[0], h[0]} <= {"c", "k"}):
         return False
@@ -111,9 +116,15 @@ class EvidenceJudge:
     def word_support(self, word: str, text: str, *, semantic: bool = True) -> float:
         """1.0 for the word (or a form or a misheard spelling of it), else the best cosine."""
         w = word.lower()
-        if normalize_name(w) and normalize_name(w) in normalize_name(text):
-            return 1.0
         toks = tokens(text)
+        key = normalize_name(w)
+        # Inside a longer run of letters only for words of 4+ letters: OCR drops spaces
+        # ("HARBORBRIDGE"), but "car" in "cart" is another word.
+        if key and (
+            any(normalize_name(t) == key for t in toks)
+            or (len(key) >= 4 and key in normalize_name(text))
+        ):
+            return 1.0
         if any(stem(t) == stem(w) for t in toks):
             return 1.0
         if any(t[:1].isupper() and names_alike(w, t) for t in toks):

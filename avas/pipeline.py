@@ -629,7 +629,9 @@ class IngestPipeline:
         for i, frame in enumerate(window.frames):
             for line in tracker.read(frame, first_of_event=i == 0):
                 key = normalize_name(line.text)
-                if not key:
+                # A lone character is what the recogniser makes of texture in real footage
+                # (an "X" on a shirt, an "H" in a fence), never a line worth answering from.
+                if len(key) < 2:
                     continue
                 first, _, forms, conf = seen.get(key, (frame.ts_ms, 0, Counter(), 0.0))
                 forms[line.text] += 1

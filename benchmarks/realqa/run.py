@@ -134,8 +134,10 @@ def score(graded: list[Graded]) -> tuple[list[KindScore], float, float, float, f
     overall = sum(g.correct for g in graded) / len(graded)
     offline = [g for g in graded if not g.needs_vlm]
     overall_offline = sum(g.correct for g in offline) / max(1, len(offline))
-    said_nf = [g for g in graded if not g.found]
-    truly_absent = [g for g in graded if not g.expected_found]
+    # Over the questions the offline tools can answer: a VLM question said "not found" offline
+    # is the honest answer there, not a wrong "not found" (the table counts it wrong anyway).
+    said_nf = [g for g in offline if not g.found]
+    truly_absent = [g for g in offline if not g.expected_found]
     precision = sum(not g.expected_found for g in said_nf) / len(said_nf) if said_nf else 1.0
     recall = sum(not g.found for g in truly_absent) / len(truly_absent) if truly_absent else 1.0
     return kinds, overall, overall_offline, precision, recall
@@ -201,7 +203,7 @@ def render(report: RealQAReport, *, details: bool = True) -> str:
         "",
         f"overall {report.overall:.3f}; without the VLM kinds {report.overall_without_vlm:.3f}; "
         f'"not found" precision {report.not_found_precision:.2f}, '
-        f"recall {report.not_found_recall:.2f}",
+        f"recall {report.not_found_recall:.2f} (over the kinds that need no VLM)",
     ]
     if details:
         lines.append("")
