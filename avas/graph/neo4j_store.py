@@ -400,15 +400,12 @@ class Neo4jEventStore:
         new_entities = {e.id for e in record.entities}
 
         def work(tx: ManagedTransaction) -> None:
-            if tx.run(q["get_video"], {"id": event.video_id}).single() is None:
+            # One round trip for the checks and deletions a commit starts with (each costs one).
+            params = {"video_id": event.video_id, "event_id": event.id, "keep_ids": keep_ids}
+            row = tx.run(q["prepare_event_commit"], params).single()
+            if row is None or not row["video_found"]:
                 raise NotFoundError(f"unknown video {event.video_id!r}: upsert the video first")
-            row = tx.run(q["event_entities"], {"event_id": event.id}).single()
-            old_entities = set(row["ids"]) if row is not None else set()
-            tx.run(
-                q["delete_stale_children"], {"event_id": event.id, "keep_ids": keep_ids}
-            ).consume()
-            tx.run(q["delete_event_edges"], {"event_id": event.id}).consume()
-            tx.run(q["delete_event_keyframes"], {"event_id": event.id}).consume()
+            old_entities = set(row["old_entities"])
             if keyframes:
                 tx.run(q["create_keyframes"], {"rows": keyframes}).consume()
             for name, batch in batches:
