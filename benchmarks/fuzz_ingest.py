@@ -99,7 +99,9 @@ def _timestamp_jump(rng: random.Random, clip: Path, out: Path) -> bool:
     else:
         expr = f"if(gte(N\\,{frame})\\,PTS+{jump_s}/TB\\,PTS)"  # everything after jumps
     cmd = ["ffmpeg", "-v", "quiet", "-y", "-t", "3", "-i", str(clip), "-vf", f"setpts='{expr}'"]
-    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-an", str(out)]
+    # passthrough: real jumps. By default ffmpeg fills a jump with duplicate frames, and a 3 s
+    # clip became a genuine 1-hour video (90,006 frames) that took 60 s to ingest.
+    cmd += ["-fps_mode", "passthrough", "-c:v", "libx264", "-preset", "ultrafast", "-an", str(out)]
     try:
         return subprocess.run(cmd, timeout=60, check=False).returncode == 0
     except subprocess.TimeoutExpired:
