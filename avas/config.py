@@ -144,6 +144,12 @@ class PerceptionSettings(BaseModel):
         description="a changing picture is re-read at most this often (each event's first "
         "frame is always read): bounds OCR cost on footage that never stands still",
     )
+    ocr_max_interval_ms: int = Field(
+        8_000,
+        ge=0,
+        description="while reads of a changing picture keep finding the same text, the wait "
+        "between them doubles up to this (moving people or cars, a sign that stays)",
+    )
     threads: int = Field(2, ge=1)
     asr_window_ms: int = Field(30_000, ge=2_000, le=30_000, description="speech window, files")
     live_asr_window_ms: int = Field(

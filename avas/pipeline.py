@@ -303,6 +303,7 @@ class IngestPipeline:
                 self.reader,
                 self.settings.perception.ocr_change_threshold,
                 self.settings.perception.ocr_min_interval_ms,
+                self.settings.perception.ocr_max_interval_ms,
             )
             if self.reader
             else None

@@ -98,3 +98,26 @@ def test_a_picture_that_never_stands_still_is_read_at_most_every_interval(
     gaps = np.diff(recording.at_ms)
     assert recording.at_ms[0] == 0 and len(recording.at_ms) >= 3
     assert all(gap >= 3_000 for gap in gaps), recording.at_ms
+
+
+def test_moving_footage_with_unchanged_text_is_read_less_and_less(
+    real_reader: RapidTextReader,
+) -> None:
+    """A picture that changes every second but shows the same sign: the wait between reads
+    doubles (2, 4, 8, 8 s ...); the sign changing resets it to the minimum."""
+    recording = _Recording(real_reader)
+    tracker = TextChangeTracker(
+        recording, change_threshold=4.0, min_interval_ms=2_000, max_interval_ms=8_000
+    )
+    rng = np.random.default_rng(3)
+    for i in range(40):
+        text = "EXIT GATE" if i < 30 else "NIGHT SHIFT"
+        # The background swings every second (always "changed"); the sign stays legible.
+        frame = Frame(ts_ms=i * 1000, rgb=_picture(text, 140 + 40 * (i % 3), rng))
+        recording._now_ms = frame.ts_ms
+        tracker.read(frame, first_of_event=i == 0)
+    gaps = [b - a for a, b in zip(recording.at_ms, recording.at_ms[1:], strict=False)]
+    assert gaps[:4] == [2_000, 4_000, 8_000, 8_000], recording.at_ms
+    after_change = [t for t in recording.at_ms if t >= 30_000]
+    # the first read of the new sign finds new lines: the next comes after the minimum again
+    assert after_change[1] - after_change[0] == 2_000, recording.at_ms
