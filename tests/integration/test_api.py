@@ -6,6 +6,7 @@ Mutating tests (ingest, upload, delete) use their own store, so the session's st
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -401,6 +402,36 @@ def test_a_broken_upload_fails_its_job(scratch: TestClient) -> None:
     assert name == "failed" and "broken.mp4" in str(job["error"])
     uploads = scratch.app.state.avas.upload_dir  # type: ignore[attr-defined]
     assert not any("broken" in p.name for p in uploads.rglob("*")), "a failed upload is removed"
+
+
+@pytest.mark.parametrize("case", ["crafted.mkv", "playlist.mp4"])
+def test_hostile_uploads_fail_their_job_and_the_server_goes_on(
+    scratch: TestClient, tmp_path: Path, case: str
+) -> None:
+    """Issue 16's two files: an MKV whose second frame is stamped at 1e9 s (it once aborted the
+    whole server in decord) and an HLS playlist named .mp4 (FFmpeg opened its target)."""
+    path = tmp_path / case
+    if case == "crafted.mkv":
+        late = "setpts='if(eq(N\\,1)\\,1000000000/TB\\,PTS)'"
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=s=64x64:r=1:d=2",
+             "-vf", late, "-f", "matroska", str(path)],
+            check=True,
+        )  # fmt: skip
+    else:
+        target = tmp_path / "secret.ts"
+        path.write_text(f"#EXTM3U\n#EXTINF:3,\n{target}\n#EXT-X-ENDLIST\n")
+    before = scratch.get("/videos").json()
+    started = scratch.post("/ingest/upload", files={"file": (case, path.read_bytes())})
+    if started.status_code == 400:  # refused at the door, before any job: also fine
+        assert case in started.json()["detail"]
+    else:
+        assert started.status_code == 202, started.text
+        name, job = _follow(scratch, started.json()["id"])[-1]
+        assert name == "failed" and case in str(job["error"]), job
+        assert "secret" not in str(job["error"])
+    assert scratch.get("/healthz").status_code == 200
+    assert scratch.get("/videos").json() == before
 
 
 def test_cors_origins_are_configurable(service: Service, ingested: IngestReport) -> None:
