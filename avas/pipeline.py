@@ -15,6 +15,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -196,6 +197,10 @@ class IngestPipeline:
     ) -> None:
         self.settings = settings
         self.detectors = list(detectors)
+        # The detectors run in this thread while the event's OCR waits on its worker process:
+        # OpenCV releases the GIL, so the two overlap instead of adding up (they were the
+        # critical path of ingest on real footage).
+        self._detecting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="avas-detect")
         self.store = store
         self.embedder = embedder
         self.reader = reader
@@ -485,6 +490,16 @@ class IngestPipeline:
         observers: list[str] = []
 
         texts: list[OnScreenText] = []
+        detected = (
+            self._detecting.submit(
+                detect_event,
+                window.frames,
+                self.detectors,
+                every_n=self.settings.perception.detector_every_n,
+            )
+            if self.detectors
+            else None
+        )
         if tracker is not None:
             observers.append(tracker.reader.model_id)
             texts = self._texts(video_id, window, tracker)
@@ -515,10 +530,9 @@ class IngestPipeline:
             present_runs = presence_runs(
                 [f.ts_ms for f in window.frames], shares, end_ms=window.span.end_ms
             )
-        if self.detectors:  # "people" / "faces": the most seen at once in the checked frames
+        if detected is not None:  # "people" / "faces": the most seen at once in checked frames
             observers += [d.model_id for d in self.detectors]
-            every_n = self.settings.perception.detector_every_n
-            signals |= detect_event(window.frames, self.detectors, every_n=every_n)
+            signals |= detected.result()
         description = describe(
             visual=colour_words(keyframe.rgb),
             motion=motion_words(window.motion),
