@@ -49,10 +49,10 @@ class Window(_Args):
 class SearchArgs(Window):
     query: str = Field(min_length=1, description="what to look for, in words")
     modality: Modality = Field("any", description="speech, on-screen text, or any observation")
-    keywords: list[str] | None = Field(
-        None, description="words for keyword search, if not the query's"
-    )
-    k: int | None = Field(None, ge=1, le=200, description="how many hits at most")
+    # For the offline policy only: left out of the planner's schema (a small model given a list
+    # to fill lists until it runs out of tokens).
+    keywords: list[str] | None = Field(None, json_schema_extra={"planner": False})
+    k: int | None = Field(None, ge=1, le=200, json_schema_extra={"planner": False})
 
 
 class NodeArgs(_Args):
@@ -165,6 +165,8 @@ def tool_call_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {"tool": {"type": "string", "enum": list(TOOLS)}}
     for tool in TOOLS.values():
         for field, spec in tool.args.model_json_schema().get("properties", {}).items():
+            if spec.get("planner") is False:
+                continue
             spec = {k: v for k, v in spec.items() if k not in ("default", "title")}
             if "anyOf" in spec:  # int | None -> the non-null branch, made nullable below
                 spec = {**spec.pop("anyOf")[0], **spec}
@@ -173,11 +175,15 @@ def tool_call_schema() -> dict[str, Any]:
             if "enum" in spec:
                 spec["enum"] = [*spec["enum"], None]
             properties.setdefault(field, spec)
+    # What to do first, then where: a small model writes the fields in this order.
+    first = ["tool", "query", "modality", "node_id"]
+    ordered = {k: properties[k] for k in first if k in properties}
+    ordered |= {k: v for k, v in properties.items() if k not in ordered}
     return {
         "type": "object",
         "additionalProperties": False,
-        "required": list(properties),
-        "properties": properties,
+        "required": list(ordered),
+        "properties": ordered,
     }
 
 

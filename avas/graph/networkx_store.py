@@ -158,10 +158,12 @@ BEGIN INSERT INTO changes (id, tbl) VALUES (OLD.alias_id, 'm'); END;
 
 # How often a read looks for other processes' commits (PRAGMA data_version: no table read).
 SYNC_INTERVAL_MS = 500
-# The change log keeps this many rows; a reader further behind reloads everything.
-CHANGES_KEPT = 200_000
 # Past this many changed ids one full reload is cheaper than reloading them row by row.
 FULL_RELOAD_IDS = 20_000
+# The change log keeps this many rows: a reader further behind reloads everything, as it would
+# past FULL_RELOAD_IDS anyway. More would only grow the file of a store that retention keeps
+# bounded (a camera's rolling window).
+CHANGES_KEPT = FULL_RELOAD_IDS
 
 _MODELS: dict[NodeKind, type[BaseModel]] = {
     NodeKind.VIDEO: Video,

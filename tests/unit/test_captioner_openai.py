@@ -167,6 +167,7 @@ def _handler(s: Script) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _send(self, status: int, payload: bytes) -> None:
+            self._done()  # before the reply: the client may send its next request at once
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -182,9 +183,16 @@ def _handler(s: Script) -> type[BaseHTTPRequestHandler]:
                 action = s.actions.pop(0) if s.actions else "ok"
                 s.inflight += 1
                 s.max_inflight = max(s.max_inflight, s.inflight)
+            self._counted = True
             try:
                 self._answer(raw, action)
             finally:
+                self._done()
+
+        def _done(self) -> None:
+            """The request is no longer in flight (once, however the handler ends)."""
+            if getattr(self, "_counted", False):
+                self._counted = False
                 with s.lock:
                     s.inflight -= 1
 
