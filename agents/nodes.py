@@ -364,8 +364,18 @@ def make_nodes(tools: Toolkit, *, min_dense: float, verify: bool = False) -> dic
         if not seen and tools.looker is not None and not _media_there(tools, best.video_id):
             steps.append("look again: the video's file is gone; answering from what is stored")
             return {"looked": True, "steps": steps}
+        # Scored as the search's hits were (judged word support), so "covers more" compares
+        # like with like.
+        words = analysis.keywords
         seen = [
-            e.model_copy(update={"coverage": word_coverage(analysis.keywords, e.text)})
+            e.model_copy(
+                update={
+                    "coverage": sum(
+                        v >= WORD_SIMILAR for v in judge.support(words, e.text).values()
+                    )
+                    / len(words)
+                }
+            )
             for e in seen
         ]
         better = sorted(
