@@ -186,6 +186,19 @@ def _fts_query(text: str) -> str | None:
     return " OR ".join(f'"{t}"' for t in terms) or None
 
 
+def _orphaned(db: sqlite3.Connection, entity_ids: Iterable[str]) -> set[str]:
+    """The entities of ``entity_ids`` that no event involves any more."""
+    return {
+        ent
+        for ent in entity_ids
+        if db.execute(
+            "SELECT 1 FROM edges WHERE dst = ? AND type = ? LIMIT 1",
+            (ent, EdgeType.INVOLVES.value),
+        ).fetchone()
+        is None
+    }
+
+
 def _unindex_text(db: sqlite3.Connection, node_ids: Iterable[str]) -> None:
     for node_id in node_ids:
         row = db.execute("SELECT fts_rowid FROM text_rows WHERE id = ?", (node_id,)).fetchone()
@@ -672,15 +685,7 @@ class NetworkxEventStore:
                 for node_id, body in texts.items():
                     self._index_text(db, node_id, event.video_id, kinds[node_id], body)
                 # An entity this event no longer involves, and no other event does, goes too.
-                orphans = {
-                    ent
-                    for ent in old_entities - new_entities
-                    if db.execute(
-                        "SELECT 1 FROM edges WHERE dst = ? AND type = ? LIMIT 1",
-                        (ent, EdgeType.INVOLVES.value),
-                    ).fetchone()
-                    is None
-                }
+                orphans = _orphaned(db, old_entities - new_entities)
                 db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
                 db.executemany(
                     "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)",
@@ -820,15 +825,7 @@ class NetworkxEventStore:
                 db.executemany("DELETE FROM edges WHERE src = ?", rows)
                 db.executemany("DELETE FROM edges WHERE dst = ?", rows)
                 _unindex_text(db, doomed)
-                orphans = {
-                    ent
-                    for ent in involved
-                    if db.execute(
-                        "SELECT 1 FROM edges WHERE dst = ? AND type = ? LIMIT 1",
-                        (ent, EdgeType.INVOLVES.value),
-                    ).fetchone()
-                    is None
-                }
+                orphans = _orphaned(db, involved)
                 db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
                 db.executemany(
                     "DELETE FROM edges WHERE src = ? OR dst = ?", [(o, o) for o in orphans]

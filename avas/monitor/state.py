@@ -169,6 +169,35 @@ def recent_alerts(path: Path, *, limit: int) -> list[dict[str, object]]:
     return docs[-limit:]
 
 
+class AlertTail:
+    """The alert log read forward from where it ended when the tail was made, across a
+    rotation: each ``read_new()`` returns the complete alert lines appended since the last."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        st = path.stat() if path.is_file() else None
+        self._offset: int = st.st_size if st is not None else 0
+        self._ino: int | None = st.st_ino if st is not None else None
+        self._pending = b""
+
+    def read_new(self) -> list[dict[str, object]]:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return []
+        if st.st_ino != self._ino or st.st_size < self._offset:
+            # rotated: read the new file from its start
+            self._ino, self._offset, self._pending = st.st_ino, 0, b""
+        if st.st_size <= self._offset:
+            return []
+        with self.path.open("rb") as fh:
+            fh.seek(self._offset)
+            chunk = fh.read(st.st_size - self._offset)
+        self._offset += len(chunk)
+        *complete, self._pending = (self._pending + chunk).split(b"\n")
+        return [doc for line in complete if line.strip() and (doc := _parse(line)) is not None]
+
+
 def follow_alerts(
     path: Path,
     *,
@@ -177,28 +206,10 @@ def follow_alerts(
 ) -> Iterator[dict[str, object] | None]:
     """Alerts appended to the log from now on, as they come; yields None after each idle poll
     (callers send keep-alives then). Follows the log across a rotation."""
-    offset = path.stat().st_size if path.is_file() else 0
-    ino = path.stat().st_ino if path.is_file() else None
-    pending = b""
+    tail = AlertTail(path)
     while not stopped():
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            st = None
-        if st is not None and (st.st_ino != ino or st.st_size < offset):
-            ino, offset, pending = st.st_ino, 0, b""  # rotated: read the new file from its start
-        got = False
-        if st is not None and st.st_size > offset:
-            with path.open("rb") as fh:
-                fh.seek(offset)
-                chunk = fh.read(st.st_size - offset)
-            offset += len(chunk)
-            pending += chunk
-            *complete, pending = pending.split(b"\n")
-            for line in complete:
-                if line.strip() and (doc := _parse(line)) is not None:
-                    got = True
-                    yield doc
-        if not got:
+        found = tail.read_new()
+        yield from found
+        if not found:
             yield None
             time.sleep(poll_s)

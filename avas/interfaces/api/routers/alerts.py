@@ -7,7 +7,6 @@ curl -N 'localhost:8000/alerts/stream?last=5'       # event: alert, data: {...};
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from pydantic import ValidationError
 from avas.interfaces.api.deps import Ctx
 from avas.interfaces.api.sse import KEEPALIVE, sse, sse_response
 from avas.monitor.alerts import Alert
-from avas.monitor.state import ALERT_LOG, recent_alerts, state_dir_for
+from avas.monitor.state import ALERT_LOG, AlertTail, recent_alerts, state_dir_for
 
 router = APIRouter(prefix="/alerts", tags=["monitor"])
 KEEPALIVE_S = 15.0
@@ -69,32 +68,12 @@ def list_alerts(
 async def _follow(path: Path, poll_s: float) -> AsyncIterator[dict[str, Any] | None]:
     """Alert lines appended from now on (across a rotation); None after each idle poll. Async,
     so an idle watcher holds no worker thread."""
-    st = path.stat() if path.is_file() else None
-    offset, ino = (st.st_size, st.st_ino) if st is not None else (0, None)
-    pending = b""
+    tail = AlertTail(path)
     while True:
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            st = None
-        if st is not None and (st.st_ino != ino or st.st_size < offset):
-            ino, offset, pending = st.st_ino, 0, b""  # rotated: read the new file from its start
-        got = False
-        if st is not None and st.st_size > offset:
-            with path.open("rb") as fh:
-                fh.seek(offset)
-                chunk = fh.read(st.st_size - offset)
-            offset += len(chunk)
-            *complete, pending = (pending + chunk).split(b"\n")
-            for line in complete:
-                try:
-                    doc = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(doc, dict):
-                    got = True
-                    yield doc
-        if not got:
+        found = tail.read_new()
+        for doc in found:
+            yield doc
+        if not found:
             yield None
             await asyncio.sleep(poll_s)
 
