@@ -6,10 +6,12 @@ re-run) ingest against an uninterrupted one, on content rather than on counts or
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from avas.config import Settings
 from avas.graph.networkx_store import NetworkxEventStore
 
 
@@ -34,3 +36,16 @@ def contents(store_path: Path, event_ids: Iterable[str]) -> dict[str, dict[str, 
         return {eid: event_content(store, eid) for eid in event_ids}
     finally:
         store.close()
+
+
+def uninterrupted_contents(
+    cmd: list[str], env: dict[str, str], home: Path, event_ids: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """The same ingest run whole, start to end, into a fresh ``home``: what it stored for
+    ``event_ids`` (what a resumed run must match)."""
+    whole = subprocess.run(
+        cmd, env={**env, "AVAS_HOME": str(home)}, capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+    assert whole.returncode == 0, whole.stderr
+    return contents(Settings(home=home).store_path, event_ids)
