@@ -223,7 +223,7 @@ class LinkingSettings(BaseModel):
         ge=0,
         le=1,
         description="cosine of the name embeddings below which a stored entity is no candidate "
-        "(the name check in avas.graph.linking decides among candidates)",
+        "(the name check in avas.knowledge.linking decides among candidates)",
     )
     candidates: int = Field(5, ge=1, le=100, description="nearest stored names considered")
 

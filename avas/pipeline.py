@@ -25,13 +25,13 @@ from pydantic import BaseModel, Field
 from avas.config import Settings
 from avas.errors import InputError
 from avas.graph.base import EventGraphStore
-from avas.graph.linking import EntityLinker
-from avas.graph.summaries import SummaryBuilder, make_summariser
 from avas.ingest import open_source
 from avas.ingest.base import AudioChunk, Frame, Gap, MediaSource, SourceInfo
 from avas.ingest.memory import release_freed_memory
 from avas.ingest.prefetch import prefetch
 from avas.ingest.status import StreamBreak
+from avas.knowledge.linking import EntityLinker
+from avas.knowledge.summaries import SummaryBuilder, make_summariser
 from avas.perception.base import Embedder, SpeechPiece, SpeechRecognizer, TextReader
 from avas.perception.captioner_base import Captioner, StructuredCaption, describe_caption
 from avas.perception.describe import describe

@@ -95,7 +95,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS text_index USING fts5(
 -- FTS5 cannot index its UNINDEXED columns: this maps a node to its FTS row, so replacing one
 -- node's text is a lookup, not a scan of the whole index.
 CREATE TABLE IF NOT EXISTS text_rows (id TEXT PRIMARY KEY, fts_rowid INTEGER NOT NULL);
--- Entity merges (avas.graph.linking): the alias keeps its node and edges, so deleting the row
+-- Entity merges (avas.knowledge.linking): the alias keeps its node and edges, so deleting the row
 -- undoes a merge. Whatever deletes an entity node also drops its merges and name vector.
 CREATE TABLE IF NOT EXISTS merges (
     alias_id TEXT PRIMARY KEY,

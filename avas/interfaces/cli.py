@@ -398,7 +398,7 @@ def graph_export(
     ] = "jsonl",
 ) -> None:
     """Export the whole graph: JSON Lines (for `avas graph import`) or GraphML (graph tools)."""
-    from avas.graph.transfer import export_graphml, export_jsonl
+    from avas.knowledge.transfer import export_graphml, export_jsonl
 
     if fmt not in ("jsonl", "graphml"):
         raise InputError(f"unknown export format {fmt!r}: use jsonl or graphml")
@@ -419,7 +419,7 @@ def graph_import(
     in_path: Annotated[Path, typer.Argument(help="a JSON Lines export")],
 ) -> None:
     """Import a JSON Lines export (vectors are recomputed with this store's embedder)."""
-    from avas.graph.transfer import import_jsonl
+    from avas.knowledge.transfer import import_jsonl
 
     service = _service()
     try:
@@ -499,8 +499,8 @@ def graph_prune(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON report per video")] = False,
 ) -> None:
     """Roll events older than --keep into segment summaries and delete their details."""
-    from avas.graph.retention import parse_duration_ms, prune_video
-    from avas.graph.summaries import make_summariser
+    from avas.knowledge.retention import parse_duration_ms, prune_video
+    from avas.knowledge.summaries import make_summariser
 
     keep_ms = parse_duration_ms(keep)
     service = _service()
@@ -570,7 +570,7 @@ def monitor(
     ] = None,
 ) -> None:
     """Watch streams continuously; alerts as JSON lines on stdout (files replay in real time)."""
-    from avas.graph.retention import parse_duration_ms
+    from avas.knowledge.retention import parse_duration_ms
     from avas.monitor.runner import format_status, run_monitor
 
     keep_ms = parse_duration_ms(keep) if keep is not None else None

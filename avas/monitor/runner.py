@@ -7,9 +7,9 @@ One thread per stream runs ``service.pipeline.run`` over a ``LiveSource`` that r
 forever; each committed event is checked against the rules as it lands in the store. A stream
 whose ingest ends anyway (its first open failed, a worker crashed) is reopened with backoff and
 continues the same stored timeline. With ``keep_events_ms`` set, a housekeeping thread rolls
-each stream's old segments into summaries and deletes their events (``avas.graph.retention``); it
-also rewrites the status file and every alert is appended to the alert log that ``avas serve``
-reads (``avas.monitor.state``).
+each stream's old segments into summaries and deletes their events
+(``avas.knowledge.retention``); it also rewrites the status file and every alert is appended to
+the alert log that ``avas serve`` reads (``avas.monitor.state``).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ import numpy as np
 
 from avas.config import MonitorSettings
 from avas.errors import AvasError, InputError
-from avas.graph.retention import prune_video
 from avas.ingest import is_live_uri, open_source
 from avas.ingest.base import AudioChunk, Frame, Gap, MediaSource, RGBImage, SourceInfo
 from avas.ingest.file_source import scaled_size
+from avas.knowledge.retention import prune_video
 from avas.monitor.alerts import Alert, AlertGate, AlertSink, FileSink, JsonLinesSink, WebhookSink
 from avas.monitor.rules import Rule, RuleEvaluator, RuleVerifier, load_rules, rule_from_text
 from avas.monitor.state import ALERT_LOG, StreamState, StreamStatus, remove_status, write_status

@@ -10,7 +10,7 @@ import pytest
 from avas.config import Settings
 from avas.errors import InputError
 from avas.graph.networkx_store import NetworkxEventStore
-from avas.graph.transfer import export_graphml, export_jsonl, import_jsonl
+from avas.knowledge.transfer import export_graphml, export_jsonl, import_jsonl
 from avas.pipeline import IngestReport
 from avas.service import Service
 from graph_schema import (

@@ -19,9 +19,9 @@ import pytest
 
 from avas.config import IngestSettings, PerceptionSettings, SegmentSettings, Settings
 from avas.graph.networkx_store import NetworkxEventStore
-from avas.graph.retention import RetentionReport, cutoff_ms, parse_duration_ms, prune_video
 from avas.ingest import open_source
 from avas.ingest.base import AudioChunk, Frame, Gap, MediaSource, SourceInfo
+from avas.knowledge.retention import RetentionReport, cutoff_ms, parse_duration_ms, prune_video
 from avas.media.sample import SampleManifest, SampleSpec, SceneSpec, make_sample_video
 from avas.pipeline import IngestPipeline
 from avas.service import Service

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from avas.graph.linking import EntityLinker, link_text, name_tokens, same_name
 from avas.graph.networkx_store import NetworkxEventStore
+from avas.knowledge.linking import EntityLinker, link_text, name_tokens, same_name
 from avas.perception.base import Embedder
 from avas.service import Service
 from graph_schema import (

@@ -20,8 +20,8 @@ from pydantic import SecretStr
 from avas.config import SummarySettings
 from avas.errors import DependencyError
 from avas.graph.networkx_store import NetworkxEventStore
-from avas.graph.summaries import ExtractiveSummariser, SummaryBuilder, make_summariser
-from avas.graph.summaries_openai import SCHEMA, OpenAIChatSummariser
+from avas.knowledge.summaries import ExtractiveSummariser, SummaryBuilder, make_summariser
+from avas.knowledge.summaries_openai import SCHEMA, OpenAIChatSummariser
 from avas.llm.openai_chat import JSONChatClient
 from avas.service import Service
 from graph_schema import (

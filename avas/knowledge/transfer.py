@@ -22,8 +22,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from avas.errors import InputError
 from avas.graph.base import EventDetails, EventGraphStore, Relation
-from avas.graph.linking import EntityLinker
-from avas.graph.summaries import SummaryBuilder
+from avas.knowledge.linking import EntityLinker
+from avas.knowledge.summaries import SummaryBuilder
 from avas.perception.base import Embedder
 from graph_schema import (
     Edge,

@@ -11,60 +11,29 @@ With ``AVAS_SUMMARY__SUMMARISER=openai`` a chat model writes them from the same 
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
-
-from pydantic import BaseModel
+from typing import Literal
 
 from avas.config import SummarySettings
 from avas.errors import DependencyError
 from avas.graph.base import EventGraphStore
+from avas.knowledge.summary_base import (
+    MATERIAL_ITEMS,
+    Summariser,
+    SummaryMaterial,
+    distinct_items,
+)
 from avas.perception.base import Embedder
 from graph_schema import (
     Event,
     Summary,
     TimeSpan,
     fmt_span,
-    normalize_name,
     summary_id,
 )
 
 MODEL = "avas/extractive-summary"
 MAX_TEXTS = 8
 MAX_SENTENCES = 6
-MATERIAL_ITEMS = 500  # bounds the memory (and a model's prompt) of an hours-long video summary
-
-
-def _distinct(items: list[str], limit: int) -> list[str]:
-    """Distinct items, spread evenly over the list when there are more than ``limit``."""
-    seen: set[str] = set()
-    kept = []
-    for item in items:
-        key = normalize_name(item)
-        if key and key not in seen:
-            seen.add(key)
-            kept.append(item if len(item) <= 160 else item[:157] + "…")
-    if len(kept) > limit:
-        kept = [kept[round(i * (len(kept) - 1) / (limit - 1))] for i in range(limit)]
-    return kept
-
-
-class SummaryMaterial(BaseModel):
-    """What a summariser may use: what was shown and said in a stretch, in order, deduplicated
-    (at most MATERIAL_ITEMS of each, spread over the stretch)."""
-
-    video_id: str
-    level: Literal["segment", "video"]
-    span: TimeSpan
-    events: int
-    shown: list[str]
-    said: list[str]
-    parts: list[str] = []  # a video's segment summaries, in order
-
-
-class Summariser(Protocol):
-    model_id: str
-
-    def summarise(self, material: SummaryMaterial) -> str: ...
 
 
 def gather(
@@ -86,8 +55,8 @@ def gather(
         level=level,
         span=span,
         events=len(events),
-        shown=_distinct(texts, MATERIAL_ITEMS),
-        said=_distinct(speech, MATERIAL_ITEMS),
+        shown=distinct_items(texts, MATERIAL_ITEMS),
+        said=distinct_items(speech, MATERIAL_ITEMS),
         parts=parts or [],
     )
 
@@ -109,7 +78,7 @@ def make_summariser(settings: SummarySettings) -> Summariser:
             "AVAS_SUMMARY__SUMMARISER=openai needs AVAS_SUMMARY__URL "
             "(an OpenAI-compatible server, e.g. http://localhost:8001/v1)"
         )
-    from avas.graph.summaries_openai import OpenAIChatSummariser
+    from avas.knowledge.summaries_openai import OpenAIChatSummariser
 
     return OpenAIChatSummariser.from_settings(settings)
 
@@ -121,8 +90,8 @@ def extractive_summary(store: EventGraphStore, events: list[Event], span: TimeSp
 def render_extractive(material: SummaryMaterial) -> str:
     span = material.span
     parts = [f"{fmt_span(span)}: {material.events} events."]
-    shown = _distinct(material.shown, MAX_TEXTS)
-    said = _distinct(material.said, MAX_SENTENCES)
+    shown = distinct_items(material.shown, MAX_TEXTS)
+    said = distinct_items(material.said, MAX_SENTENCES)
     if shown:
         parts.append("On screen: " + "; ".join(f"“{t}”" for t in shown) + ".")
     if said:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from avas.errors import InputError, NotFoundError
 from avas.graph.base import EventGraphStore
-from avas.graph.summaries import Summariser, SummaryBuilder
+from avas.knowledge.summaries import Summariser, SummaryBuilder
 from avas.perception.base import Embedder
 from graph_schema import TimeSpan, summary_id
 

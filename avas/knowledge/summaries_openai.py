@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from avas.config import SummarySettings
-from avas.graph.summaries import SummaryMaterial, _distinct
+from avas.knowledge.summary_base import SummaryMaterial, distinct_items
 from avas.llm.openai_chat import JSONChatClient
 from graph_schema import fmt_span
 
@@ -78,11 +78,11 @@ class OpenAIChatSummariser:
             "level": material.level,
             "span": fmt_span(material.span),
             "events": material.events,
-            "on_screen_text": _distinct(material.shown, MAX_SHOWN),
-            "speech": _distinct(material.said, MAX_SAID),
+            "on_screen_text": distinct_items(material.shown, MAX_SHOWN),
+            "speech": distinct_items(material.said, MAX_SAID),
         }
         if material.parts:
-            observed["segment_summaries"] = _distinct(material.parts, MAX_PARTS)
+            observed["segment_summaries"] = distinct_items(material.parts, MAX_PARTS)
         return [
             {"role": "system", "content": SYSTEM},
             {"role": "user", "content": json.dumps(observed, ensure_ascii=False, indent=1)},
