@@ -69,16 +69,9 @@ _MODELS: dict[NodeKind, type[BaseModel]] = {
     NodeKind.SUMMARY: Summary,
 }
 
-# Relationship types cannot be query parameters: each type has its own query file.
-_EDGE_QUERIES: dict[EdgeType, str] = {
-    EdgeType.HAS_EVENT: "merge_has_event",
-    EdgeType.NEXT: "merge_next",
-    EdgeType.HAS_SPEECH: "merge_has_speech",
-    EdgeType.SHOWS_TEXT: "merge_shows_text",
-    EdgeType.INVOLVES: "merge_involves",
-    EdgeType.RELATES_TO: "merge_relates_to",
-    EdgeType.PART_OF: "merge_part_of",
-}
+# Each edge type's rows travel in their own parameter of commit_event.cypher (relationship types
+# cannot be parameters, so the query has one subquery per type).
+_EDGE_PARAMS: dict[EdgeType, str] = {etype: etype.value.lower() for etype in EdgeType}
 
 # Lucene query syntax; `&&` and `||` are covered by escaping each `&` and `|`.
 _LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
@@ -150,14 +143,14 @@ def _hit(kind: str, data: str, score: float) -> SearchHit:
     )
 
 
-def _check_edges(query: str, batch: Sequence[dict[str, Any]], row: Any) -> None:
-    """An edge query MATCHes both ends: a row it merged nothing for names a missing node, and
-    raising here rolls the whole commit back (the embedded store refuses such a record too)."""
-    merged = {(src, dst) for src, dst in (row["merged"] if row is not None else [])}
+def _check_edges(etype: EdgeType, batch: Sequence[dict[str, Any]], merged: Sequence[Any]) -> None:
+    """The commit MATCHes both ends of an edge: a row it merged nothing for names a missing node,
+    and raising here rolls the whole commit back (the embedded store refuses such a record too)."""
+    done = {(src, dst) for src, dst in merged}
     for edge in batch:
-        if (edge["src"], edge["dst"]) not in merged:
+        if (edge["src"], edge["dst"]) not in done:
             raise NotFoundError(
-                f"edge {query.removeprefix('merge_').upper()} {edge['src']} -> {edge['dst']}: "
+                f"edge {etype.value} {edge['src']} -> {edge['dst']}: "
                 "a node at either end is not in the store"
             )
 
@@ -371,55 +364,47 @@ class Neo4jEventStore:
                 for m in models
             ]
 
-        batches = [
-            ("merge_events", rows(NodeKind.EVENT, [event])),
-            ("merge_speech", rows(NodeKind.SPEECH, record.speech)),
-            ("merge_texts", rows(NodeKind.TEXT, record.texts)),
-            ("merge_entities", rows(NodeKind.ENTITY, record.entities)),
-        ]
-        edge_rows: dict[EdgeType, list[dict[str, Any]]] = {}
+        edge_rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _EDGE_PARAMS.values()}
         for edge in record.edges:
-            edge_rows.setdefault(edge.type, []).append(
+            edge_rows[_EDGE_PARAMS[edge.type]].append(
                 {"src": edge.src, "dst": edge.dst, "props": dict(edge.props)}
             )
-        batches += [(_EDGE_QUERIES[etype], batch) for etype, batch in edge_rows.items()]
         keep_ids = [event.id] + [s.id for s in record.speech] + [t.id for t in record.texts]
         keep_ids += [e.id for e in record.entities]
-        keyframes = [
-            {
-                "id": f"{event.id}/kf/{ts_ms}",
-                "event_id": event.id,
-                "video_id": event.video_id,
-                "ts_ms": ts_ms,
-                "model": record.frame_model,
-                "embedding": [float(x) for x in vec],
-            }
-            for ts_ms, vec in sorted(record.frame_vectors.items())
-        ]
-
+        params: dict[str, Any] = {
+            "video_id": event.video_id,
+            "event_id": event.id,
+            "keep_ids": keep_ids,
+            "keyframes": [
+                {
+                    "id": f"{event.id}/kf/{ts_ms}",
+                    "event_id": event.id,
+                    "video_id": event.video_id,
+                    "ts_ms": ts_ms,
+                    "model": record.frame_model,
+                    "embedding": [float(x) for x in vec],
+                }
+                for ts_ms, vec in sorted(record.frame_vectors.items())
+            ],
+            "events": rows(NodeKind.EVENT, [event]),
+            "speech": rows(NodeKind.SPEECH, record.speech),
+            "texts": rows(NodeKind.TEXT, record.texts),
+            "entities": rows(NodeKind.ENTITY, record.entities),
+            **edge_rows,
+        }
         new_entities = {e.id for e in record.entities}
 
         def work(tx: ManagedTransaction) -> None:
-            # One round trip for the checks and deletions a commit starts with (each costs one).
-            params = {"video_id": event.video_id, "event_id": event.id, "keep_ids": keep_ids}
-            row = tx.run(q["prepare_event_commit"], params).single()
+            # One round trip writes the whole record; merges and orphans (rare) add one each.
+            row = tx.run(q["commit_event"], params).single()
             if row is None or not row["video_found"]:
                 raise NotFoundError(f"unknown video {event.video_id!r}: upsert the video first")
-            old_entities = set(row["old_entities"])
-            if keyframes:
-                tx.run(q["create_keyframes"], {"rows": keyframes}).consume()
-            for name, batch in batches:
-                if not batch:
-                    continue
-                result = tx.run(q[name], {"rows": batch})
-                if name in _EDGE_QUERIES.values():
-                    _check_edges(name, batch, result.single())
-                else:
-                    result.consume()
+            for etype, name in _EDGE_PARAMS.items():
+                _check_edges(etype, edge_rows[name], row["merged"][name])
             for merge in record.merges:
                 self._write_merge(tx, merge)
             # An entity this event no longer involves, and no other event does, goes too.
-            if gone := sorted(old_entities - new_entities):
+            if gone := sorted(set(row["old_entities"]) - new_entities):
                 tx.run(q["delete_entities_if_orphaned"], {"ids": gone}).consume()
 
         self._run(work, write=True)

@@ -60,9 +60,12 @@ def test_every_query_the_store_names_exists() -> None:
     source = Path(neo4j_store.__file__).read_text()
     named = set(re.findall(r'(?:q|self\._queries)\["([a-z_]+)"\]', source))
     named |= set(re.findall(r'self\._read\(\s*"([a-z_]+)"', source))
-    named |= set(neo4j_store._EDGE_QUERIES.values())
     assert named - load_queries().keys() == set()
-    assert set(neo4j_store._EDGE_QUERIES) == set(EdgeType)
+    # Every edge type has its own parameter (and subquery) in the one-statement commit.
+    assert set(neo4j_store._EDGE_PARAMS) == set(EdgeType)
+    commit = load_queries()["commit_event"]
+    for param in neo4j_store._EDGE_PARAMS.values():
+        assert f"UNWIND ${param} AS row" in commit
 
 
 def test_migrations_are_numbered_and_the_dimension_must_be_an_int() -> None:

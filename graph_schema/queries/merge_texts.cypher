@@ -1,3 +1,0 @@
-UNWIND $rows AS row
-MERGE (n:OnScreenText {id: row.id})
-SET n:Searchable, n += row.props, n.embedding = coalesce(row.embedding, n.embedding)
