@@ -17,6 +17,7 @@ import numpy as np
 from avas.errors import DependencyError
 from avas.ingest.base import Frame
 from avas.perception.detect_base import Box, Detection, FrameDetections, non_max_suppression
+from avas.perception.opencv_check import REPAIR, require_opencv
 
 CASCADE = "haarcascade_frontalface_default.xml"
 
@@ -34,15 +35,12 @@ class HaarFaceDetector:
         min_neighbors: int = 15,
         max_overlap: float = 0.5,
     ) -> None:
-        import cv2  # lazily: nothing heavy at import time
-
+        cv2 = require_opencv("CascadeClassifier")
         cv: Any = cv2  # Any: the stubs lack cv2.data
         path = Path(cv.data.haarcascades) / CASCADE
         cascade = cv2.CascadeClassifier(str(path))
         if cascade.empty():
-            raise DependencyError(
-                f"OpenCV's face cascade {path} is missing: install opencv-python-headless<5"
-            )
+            raise DependencyError(f"OpenCV's face cascade {path} is missing; repair with: {REPAIR}")
         self._cv2: Any = cv2
         self._cascade: Any = cascade
         self.width_px = width_px

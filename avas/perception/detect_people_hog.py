@@ -22,6 +22,7 @@ from avas.perception.detect_base import (
     FrameDetections,
     non_max_suppression,
 )
+from avas.perception.opencv_check import require_opencv
 
 
 class HogPeopleDetector:
@@ -39,8 +40,7 @@ class HogPeopleDetector:
         min_confidence: float = 0.65,
         max_overlap: float = 0.5,
     ) -> None:
-        import cv2  # lazily: nothing heavy at import time
-
+        cv2 = require_opencv("HOGDescriptor", "HOGDescriptor_getDefaultPeopleDetector")
         if width_px < 64:
             raise ValueError("the HOG people detector needs frames at least 64 px wide")
         self._cv2: Any = cv2  # Any: the stubs lack HOG's people detector
