@@ -91,20 +91,14 @@ def agent_for(service: AgentParts) -> Agent:
     )
     if cfg.policy == "offline":
         return build_agent(tools, min_dense=cfg.min_dense_score, verify=cfg.verify)
-    if not cfg.llm_url:
+    if not cfg.llm.url:
         raise DependencyError(
             "AVAS_AGENT__POLICY=llm needs AVAS_AGENT__LLM_URL (an OpenAI-compatible server)"
         )
     from agents.llm_policy import Budget, build_llm_agent
     from avas.llm.openai_chat import JSONChatClient
 
-    chat = JSONChatClient(
-        cfg.llm_url,
-        cfg.llm_model,
-        what="agent",
-        api_key=cfg.llm_api_key.get_secret_value() if cfg.llm_api_key else None,
-        response_format=cfg.llm_response_format,
-    )
+    chat = JSONChatClient.from_endpoint(cfg.llm, what="agent")
     budget = Budget(
         max_rounds=cfg.max_rounds, max_tokens=cfg.max_tokens, max_seconds=cfg.max_seconds
     )

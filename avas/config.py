@@ -4,17 +4,85 @@
     settings.store_path  # -> ~/.local/share/avas/store.sqlite
 
 Nested sections use ``__`` in variable names, e.g. ``AVAS_PERCEPTION__ASR_LANGUAGE=en``.
+
+Every OpenAI-compatible server is one ``EndpointSettings`` (url, model, api_key, timeout_s,
+retries, response_format) nested in its section: ``AVAS_AGENT__LLM__URL``,
+``AVAS_PERCEPTION__VLM__MODEL``, ``AVAS_SEARCH__RERANKER__URL``, ``AVAS_SUMMARY__LLM__URL``,
+``AVAS_IMAGE_EMBEDDING__SERVER__URL``. The flat names documented before the nesting
+(``AVAS_AGENT__LLM_URL``, ``AVAS_PERCEPTION__CAPTIONER_URL``, ``AVAS_SEARCH__RERANK_URL``,
+``AVAS_SUMMARY__URL``, ``AVAS_IMAGE_EMBEDDING__URL``, and their ``_MODEL``, ``_API_KEY``, ...)
+keep working; where both are set, the nested one wins.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from platformdirs import user_cache_dir, user_data_dir
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EndpointSettings(BaseModel):
+    """One OpenAI-compatible server (vLLM, llama.cpp, Ollama, hosted): the one shape of every
+    such setting, nested where it is used (see the module docstring for the variable names)."""
+
+    url: str | None = Field(None, description="e.g. http://localhost:8001/v1; unset: no server")
+    model: str = Field("", description="the served model's name")
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(60, gt=0, description="per request")
+    retries: int = Field(2, ge=0, description="on transport errors, 429 and 5xx, with backoff")
+    response_format: Literal["auto", "json_schema", "json_object"] = Field(
+        "json_schema",
+        description="chat endpoints: vLLM and hosted APIs take json_schema, llama.cpp's server "
+        "json_object; 'auto' tries json_schema and falls back to json_object when refused",
+    )
+
+    def key(self) -> str | None:
+        return self.api_key.get_secret_value() if self.api_key else None
+
+
+_ENDPOINT_FIELDS = tuple(EndpointSettings.model_fields)
+
+
+def _nest_endpoint(data: Any, field: str, legacy_prefix: str, defaults: dict[str, Any]) -> Any:
+    """Gather one section's endpoint into ``field``: its per-use defaults, then the flat names
+    users already set (``{legacy_prefix}url``, ...), then the nested ones, which win.
+
+    Without this a nested model given only ``url`` would take EndpointSettings' generic defaults
+    rather than the section's own (its model, its timeout)."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    merged = dict(defaults)
+    for name in _ENDPOINT_FIELDS:
+        legacy = data.pop(f"{legacy_prefix}{name}", None)
+        if legacy is not None:
+            merged[name] = legacy
+    given = data.get(field)
+    if isinstance(given, EndpointSettings):
+        merged.update(given.model_dump(exclude_unset=True))
+    elif isinstance(given, dict):
+        merged.update(given)
+    elif given is not None:
+        return data  # let validation report the wrong type
+    data[field] = merged
+    return data
+
+
+def _endpoint_field(defaults: dict[str, Any], description: str) -> Any:
+    return Field(
+        default_factory=lambda: EndpointSettings.model_validate(defaults), description=description
+    )
+
+
+_VLM = {"model": "Qwen/Qwen2.5-VL-7B-Instruct", "timeout_s": 60}
+_IMAGE_EMBED = {"model": "TIGER-Lab/VLM2Vec-Full", "timeout_s": 30}
+_RERANKER = {"model": "Qwen/Qwen2.5-7B-Instruct", "timeout_s": 30}
+_SUMMARY_LLM = {"model": "Qwen/Qwen2.5-7B-Instruct", "timeout_s": 120}
+_AGENT_LLM = {"model": "Qwen/Qwen2.5-7B-Instruct", "timeout_s": 60, "response_format": "auto"}
 
 
 class IngestSettings(BaseModel):
@@ -94,14 +162,12 @@ class PerceptionSettings(BaseModel):
         "'openai': a VLM behind any OpenAI-compatible server (vLLM, llama.cpp, Ollama, hosted); "
         "'vllm': the VLM in this process on a GPU (pip install 'avas[gpu]')",
     )
-    captioner_url: str | None = Field(None, description="e.g. http://localhost:8000/v1")
-    captioner_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
-    captioner_api_key: SecretStr | None = None
-    captioner_response_format: Literal["json_schema", "json_object"] = Field(
-        "json_schema", description="vLLM and hosted APIs: json_schema; llama.cpp: json_object"
+    vlm: EndpointSettings = _endpoint_field(
+        _VLM,
+        "openai: the VLM server (legacy names AVAS_PERCEPTION__CAPTIONER_URL, _MODEL, _API_KEY, "
+        "_TIMEOUT_S, _RESPONSE_FORMAT); vllm: only its model is used",
     )
     captioner_max_images: int = Field(4, ge=1, le=16)
-    captioner_timeout_s: float = Field(60, gt=0)
     captioner_vllm_max_model_len: int = Field(16_384, ge=1_024, description="vllm: context")
     captioner_vllm_gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
     captioner_vllm_batch_size: int = Field(16, ge=1, description="vllm: events per engine call")
@@ -159,6 +225,11 @@ class PerceptionSettings(BaseModel):
         description="speech window for live sources: shorter windows bound the commit lag",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _endpoint(cls, data: Any) -> Any:
+        return _nest_endpoint(data, "vlm", "captioner_", _VLM)
+
 
 class EmbeddingSettings(BaseModel):
     model: str = Field(
@@ -175,18 +246,22 @@ class ImageEmbeddingSettings(BaseModel):
         "compatible /v1/embeddings endpoint serving a multimodal model (e.g. `vllm serve "
         "TIGER-Lab/VLM2Vec-Full --task embed`); 'openclip': open_clip weights from a local path",
     )
-    url: str | None = Field(None, description="http: e.g. http://localhost:8002/v1")
-    model: str = Field("TIGER-Lab/VLM2Vec-Full", description="http: the served model")
+    server: EndpointSettings = _endpoint_field(
+        _IMAGE_EMBED,
+        "http: the embeddings server (legacy names AVAS_IMAGE_EMBEDDING__URL, __MODEL, ...)",
+    )
     openclip_architecture: str = Field("ViT-B-32", description="openclip: the weights' model")
-    api_key: SecretStr | None = None
     image_prompt: str = Field(
         "Represent the given image.", description="http: text sent beside each image"
     )
     weights: Path | None = Field(None, description="openclip: a local checkpoint file")
     frames_per_event: int = Field(3, ge=1, le=16, description="keyframes embedded per event")
     max_side_px: int = Field(448, ge=32, description="http: images are shrunk to this side")
-    timeout_s: float = Field(30, gt=0)
-    retries: int = Field(2, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _endpoint(cls, data: Any) -> Any:
+        return _nest_endpoint(data, "server", "", _IMAGE_EMBED)
 
 
 class SearchSettings(BaseModel):
@@ -203,13 +278,16 @@ class SearchSettings(BaseModel):
         "none", description="re-order the top moments with an LLM or a local cross-encoder"
     )
     rerank_top_n: int = Field(20, ge=2, le=100, description="how many top moments are re-ranked")
-    rerank_url: str | None = Field(None, description="llm: an OpenAI-compatible server")
-    rerank_model: str = Field(
-        "Qwen/Qwen2.5-7B-Instruct", description="llm: the model; cross-encoder: a local folder"
+    reranker: EndpointSettings = _endpoint_field(
+        _RERANKER,
+        "llm: the chat server; cross-encoder: only its model, a local folder, is used (legacy "
+        "names AVAS_SEARCH__RERANK_URL, _MODEL, _API_KEY, _TIMEOUT_S, _RESPONSE_FORMAT)",
     )
-    rerank_api_key: SecretStr | None = None
-    rerank_response_format: Literal["json_schema", "json_object"] = "json_schema"
-    rerank_timeout_s: float = Field(30, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _endpoint(cls, data: Any) -> Any:
+        return _nest_endpoint(data, "reranker", "rerank_", _RERANKER)
 
 
 class LinkingSettings(BaseModel):
@@ -234,12 +312,16 @@ class SummarySettings(BaseModel):
         description="'extractive': segment and video summaries list what was shown and said "
         "(offline); 'openai': any OpenAI-compatible chat model writes them",
     )
-    url: str | None = Field(None, description="e.g. http://localhost:8001/v1")
-    model: str = "Qwen/Qwen2.5-7B-Instruct"
-    api_key: SecretStr | None = None
-    response_format: Literal["json_schema", "json_object"] = "json_schema"
-    timeout_s: float = Field(120, gt=0)
+    llm: EndpointSettings = _endpoint_field(
+        _SUMMARY_LLM,
+        "openai: the chat server (legacy names AVAS_SUMMARY__URL, __MODEL, __API_KEY, ...)",
+    )
     max_tokens: int = Field(400, ge=16, description="tokens per summary")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _endpoint(cls, data: Any) -> Any:
+        return _nest_endpoint(data, "llm", "", _SUMMARY_LLM)
 
 
 class AgentSettings(BaseModel):
@@ -248,13 +330,10 @@ class AgentSettings(BaseModel):
         description="'offline': deterministic analysis + extractive answers; 'llm': plan-act-"
         "reflect with any OpenAI-compatible chat model (vLLM, llama.cpp server, hosted)",
     )
-    llm_url: str | None = Field(None, description="e.g. http://localhost:8001/v1")
-    llm_model: str = "Qwen/Qwen2.5-7B-Instruct"
-    llm_api_key: SecretStr | None = None
-    llm_response_format: Literal["auto", "json_schema", "json_object"] = Field(
-        "auto",
-        description="vLLM and hosted APIs: json_schema; llama.cpp's server: json_object; 'auto' "
-        "tries json_schema and falls back to json_object when the server refuses it",
+    llm: EndpointSettings = _endpoint_field(
+        _AGENT_LLM,
+        "llm: the chat server (legacy names AVAS_AGENT__LLM_URL, _LLM_MODEL, _LLM_API_KEY, "
+        "_LLM_TIMEOUT_S, _LLM_RESPONSE_FORMAT); response_format 'auto' by default",
     )
     look_again: bool = Field(
         True,
@@ -273,6 +352,11 @@ class AgentSettings(BaseModel):
     min_dense_score: float = Field(
         0.45, ge=0, le=1, description="below this cosine similarity a hit alone is not evidence"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _endpoint(cls, data: Any) -> Any:
+        return _nest_endpoint(data, "llm", "llm_", _AGENT_LLM)
 
 
 class Neo4jSettings(BaseModel):

@@ -103,28 +103,20 @@ class Service:
             from avas.perception.captioner_vllm import VLLMCaptioner
 
             return VLLMCaptioner(
-                cfg.captioner_model,
+                cfg.vlm.model,
                 max_images=cfg.captioner_max_images,
                 batch_size=cfg.captioner_vllm_batch_size,
                 max_model_len=cfg.captioner_vllm_max_model_len,
                 gpu_memory_utilization=cfg.captioner_vllm_gpu_memory_utilization,
             )
-        if not cfg.captioner_url:
+        if not cfg.vlm.url:
             raise DependencyError(
                 "AVAS_PERCEPTION__CAPTIONER=openai needs AVAS_PERCEPTION__CAPTIONER_URL "
                 "(an OpenAI-compatible server, e.g. http://localhost:8000/v1 from `vllm serve`)"
             )
         from avas.perception.captioner_openai import OpenAICompatibleCaptioner
 
-        key = cfg.captioner_api_key.get_secret_value() if cfg.captioner_api_key else None
-        return OpenAICompatibleCaptioner(
-            cfg.captioner_url,
-            cfg.captioner_model,
-            api_key=key,
-            max_images=cfg.captioner_max_images,
-            timeout_s=cfg.captioner_timeout_s,
-            response_format=cfg.captioner_response_format,
-        )
+        return OpenAICompatibleCaptioner.from_endpoint(cfg.vlm, max_images=cfg.captioner_max_images)
 
     @cached_property
     def detectors(self) -> list[Detector]:
@@ -162,21 +154,15 @@ class Service:
             return OpenClipImageEmbedder(
                 cfg.weights, cfg.openclip_architecture, threads=self.settings.perception.threads
             )
-        if not cfg.url:
+        if not cfg.server.url:
             raise DependencyError(
                 "AVAS_IMAGE_EMBEDDING__BACKEND=http needs AVAS_IMAGE_EMBEDDING__URL (an OpenAI-"
                 "compatible embeddings server, e.g. from `vllm serve MODEL --task embed`)"
             )
         from avas.perception.image_embed_http import HTTPImageEmbedder
 
-        return HTTPImageEmbedder(
-            cfg.url,
-            cfg.model,
-            api_key=cfg.api_key.get_secret_value() if cfg.api_key else None,
-            image_prompt=cfg.image_prompt,
-            max_side_px=cfg.max_side_px,
-            timeout_s=cfg.timeout_s,
-            retries=cfg.retries,
+        return HTTPImageEmbedder.from_endpoint(
+            cfg.server, image_prompt=cfg.image_prompt, max_side_px=cfg.max_side_px
         )
 
     @cached_property
@@ -187,21 +173,15 @@ class Service:
         if cfg.rerank == "cross-encoder":
             from avas.retrieval.rerank_cross_encoder import CrossEncoderReranker
 
-            return CrossEncoderReranker(Path(cfg.rerank_model))
-        if not cfg.rerank_url:
+            return CrossEncoderReranker(Path(cfg.reranker.model))
+        if not cfg.reranker.url:
             raise DependencyError(
                 "AVAS_SEARCH__RERANK=llm needs AVAS_SEARCH__RERANK_URL (an OpenAI-compatible "
                 "chat server, e.g. http://localhost:8001/v1)"
             )
         from avas.retrieval.rerank_llm import LLMReranker
 
-        return LLMReranker(
-            cfg.rerank_url,
-            cfg.rerank_model,
-            api_key=cfg.rerank_api_key.get_secret_value() if cfg.rerank_api_key else None,
-            response_format=cfg.rerank_response_format,
-            timeout_s=cfg.rerank_timeout_s,
-        )
+        return LLMReranker.from_endpoint(cfg.reranker)
 
     def moment_finder(self) -> MomentFinder:
         """Moment search as configured: `avas find` and GET /search share it."""

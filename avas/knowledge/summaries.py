@@ -73,7 +73,7 @@ class ExtractiveSummariser:
 def make_summariser(settings: SummarySettings) -> Summariser:
     if settings.summariser == "extractive":
         return ExtractiveSummariser()
-    if not settings.url:
+    if not settings.llm.url:
         raise DependencyError(
             "AVAS_SUMMARY__SUMMARISER=openai needs AVAS_SUMMARY__URL "
             "(an OpenAI-compatible server, e.g. http://localhost:8001/v1)"

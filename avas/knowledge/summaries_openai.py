@@ -1,6 +1,6 @@
 """Segment and video summaries written by any OpenAI-compatible chat model (vLLM, llama.cpp, ...).
 
-    summariser = OpenAIChatSummariser.from_settings(Settings().summary)  # AVAS_SUMMARY__*
+    summariser = OpenAIChatSummariser.from_settings(Settings().summary)  # AVAS_SUMMARY__LLM__*
     text = summariser.summarise(material)  # "[00:00–10:00] The speaker presents the budget ..."
 
 The model sees only the observations (on-screen text, speech, and for a whole video its segment
@@ -59,17 +59,10 @@ class OpenAIChatSummariser:
 
     @classmethod
     def from_settings(cls, settings: SummarySettings) -> OpenAIChatSummariser:
-        if not settings.url:
+        if not settings.llm.url:
             raise ValueError("an LLM summariser needs a server URL")
-        key = settings.api_key.get_secret_value() if settings.api_key else None
-        client = JSONChatClient(
-            settings.url,
-            settings.model,
-            what="summariser",
-            api_key=key,
-            timeout_s=settings.timeout_s,
-            max_tokens=settings.max_tokens,
-            response_format=settings.response_format,
+        client = JSONChatClient.from_endpoint(
+            settings.llm, what="summariser", max_tokens=settings.max_tokens
         )
         return cls(client)
 

@@ -6,8 +6,8 @@
 vLLM and hosted APIs take ``response_format={"type": "json_schema", ...}``; llama.cpp's server
 refuses that (HTTP 500) and takes ``{"type": "json_object", "schema": ...}``: ``response_format``
 picks, and ``"auto"`` tries json_schema first and settles on json_object when only that works.
-Retries with exponential backoff on transport errors, 429 and 5xx; one retry for an answer that
-is not valid JSON for the schema; other 4xx fail at once with the server's message.
+Transport and retries are EndpointHTTP's (avas.llm.http): backoff on transport errors, 429 and
+5xx, one retry for an answer that is not valid JSON for the schema, other 4xx at once.
 """
 
 from __future__ import annotations
@@ -15,14 +15,17 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 from pydantic import ValidationError
 
 from avas.errors import DependencyError
+from avas.llm.http import EndpointHTTP, snippet
+
+if TYPE_CHECKING:
+    from avas.config import EndpointSettings
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +55,23 @@ class JSONChatClient:
         max_tokens: int = 1024,
         response_format: ResponseFormat = "json_schema",
     ) -> None:
-        if retries < 0 or timeout_s <= 0:
-            raise ValueError("need retries >= 0 and timeout_s > 0")
         if response_format not in ("auto", "json_schema", "json_object"):
             raise ValueError(
                 f"response_format must be auto, json_schema or json_object, not {response_format!r}"
             )
-        # Accept both "http://host:8000" and the OpenAI-SDK style "http://host:8000/v1".
-        root = base_url.rstrip("/").removesuffix("/v1")
-        self.url = f"{root}/v1/chat/completions"
+        self.http = EndpointHTTP(
+            base_url,
+            "chat/completions",
+            what=what,
+            model=model,
+            api_key=api_key,
+            timeout_s=timeout_s,
+            retries=retries,
+            backoff_s=backoff_s,
+        )
+        self.url = self.http.url
         self.model = model
         self.what = what
-        self.retries = retries
-        self.backoff_s = backoff_s
         self.max_tokens = max_tokens
         self.response_format = response_format
         # The form requests use now; "auto" starts with json_schema and may settle on json_object.
@@ -73,11 +80,26 @@ class JSONChatClient:
         )
         self._probing = response_format == "auto"
         self.tokens_used = 0
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(timeout=timeout_s, headers=headers)
+
+    @classmethod
+    def from_endpoint(
+        cls, endpoint: EndpointSettings, *, what: str, max_tokens: int = 1024
+    ) -> JSONChatClient:
+        if not endpoint.url:
+            raise ValueError(f"the {what} endpoint has no URL")
+        return cls(
+            endpoint.url,
+            endpoint.model,
+            what=what,
+            api_key=endpoint.key(),
+            timeout_s=endpoint.timeout_s,
+            retries=endpoint.retries,
+            max_tokens=max_tokens,
+            response_format=endpoint.response_format,
+        )
 
     def close(self) -> None:
-        self._client.close()
+        self.http.close()
 
     def body(
         self, messages: list[dict[str, Any]], *, schema: dict[str, Any], name: str
@@ -105,52 +127,21 @@ class JSONChatClient:
         name: str,
         validate: Callable[[Any], T],
     ) -> T:
-        attempts = 1 + self.retries
-        last = "no attempt made"
-        bad_outputs = 0
-        for attempt in range(attempts):
-            if attempt:
-                delay = self.backoff_s * 2 ** (attempt - 1)
-                log.warning(
-                    "%s request to %s failed (%s); retry %d/%d in %.1fs",
-                    self.what, self.url, last, attempt, self.retries, delay,
-                )  # fmt: skip
-                time.sleep(delay)
-            try:
-                resp = self._post(messages, schema=schema, name=name)
-            except httpx.TransportError as e:  # connect errors, timeouts, dropped connections
-                last = f"{type(e).__name__}: {e}"
-                continue
-            if resp.status_code == 429 or resp.status_code >= 500:
-                last = f"HTTP {resp.status_code}: {_snippet(resp.text)}"
-                continue
-            if resp.status_code >= 400:  # the request itself is wrong: retrying cannot help
-                raise DependencyError(
-                    f"{self.what} server {self.url} rejected the request for model "
-                    f"{self.model!r}: HTTP {resp.status_code}: {_snippet(resp.text)}"
-                )
-            try:
-                return self._parse(resp, validate)
-            except ChatOutputError as e:
-                # A sampled bad answer may not recur, but a model that cannot follow the schema
-                # will not learn on the third try: one retry for bad output, within the budget.
-                bad_outputs += 1
-                if bad_outputs > 1 or attempt == attempts - 1:
-                    raise
-                last = str(e)
-        raise DependencyError(
-            f"{self.what} server {self.url} failed after {attempts} attempt(s); last error: {last}"
+        return self.http.call(
+            lambda: self._post(messages, schema=schema, name=name),
+            lambda resp: self._parse(resp, validate),
+            retry_output=ChatOutputError,
         )
 
     def _post(
         self, messages: list[dict[str, Any]], *, schema: dict[str, Any], name: str
     ) -> httpx.Response:
-        resp = self._client.post(self.url, json=self.body(messages, schema=schema, name=name))
+        resp = self.http.post(self.body(messages, schema=schema, name=name))
         if self._probing and resp.status_code in (400, 422, 500):
             # "auto": the server may only know llama.cpp's form. Try it once; keep it only if
             # the server takes it, else report the first error as it was.
             self.form = "json_object"
-            retry = self._client.post(self.url, json=self.body(messages, schema=schema, name=name))
+            retry = self.http.post(self.body(messages, schema=schema, name=name))
             if retry.status_code >= 400:
                 self.form = "json_schema"
                 return resp
@@ -171,13 +162,13 @@ class JSONChatClient:
         except (ValueError, KeyError, IndexError, TypeError) as e:
             raise ChatOutputError(
                 f"{self.what} server {self.url} sent no chat completion ({type(e).__name__}): "
-                f"{_snippet(resp.text)}"
+                f"{snippet(resp.text)}"
             ) from e
         usage = data.get("usage") or {}
         self.tokens_used += int(usage.get("total_tokens") or 0)
         if not isinstance(content, str) or not content.strip():
             raise ChatOutputError(
-                f"{self.what} server {self.url} sent an empty message: {_snippet(resp.text)}"
+                f"{self.what} server {self.url} sent an empty message: {snippet(resp.text)}"
             )
         try:
             return validate(json.loads(_unfence(content)))
@@ -193,15 +184,10 @@ class JSONChatClient:
                 else f"not a valid {self.what}"
             )
             raise ChatOutputError(
-                f"{self.what} server {self.url} answered with {kind}{hint}: {_snippet(content)}"
+                f"{self.what} server {self.url} answered with {kind}{hint}: {snippet(content)}"
             ) from e
 
 
 def _unfence(content: str) -> str:
     m = _FENCE.match(content)
     return m.group(1).strip() if m else content.strip()
-
-
-def _snippet(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"

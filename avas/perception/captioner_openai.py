@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -20,6 +20,9 @@ from avas.errors import DependencyError, InputError
 from avas.ingest.base import RGBImage
 from avas.llm.openai_chat import ChatOutputError, JSONChatClient, ResponseFormat
 from avas.perception.captioner_base import StructuredCaption, caption_json_schema
+
+if TYPE_CHECKING:
+    from avas.config import EndpointSettings
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,22 @@ class OpenAICompatibleCaptioner:
             self.system_prompt = path.read_text(encoding="utf-8").strip()
         except OSError as e:
             raise InputError(f"caption prompt file {path} cannot be read: {e}") from e
+
+    @classmethod
+    def from_endpoint(
+        cls, endpoint: EndpointSettings, *, max_images: int = 4
+    ) -> OpenAICompatibleCaptioner:
+        if not endpoint.url:
+            raise ValueError("the caption endpoint has no URL")
+        return cls(
+            endpoint.url,
+            endpoint.model,
+            api_key=endpoint.key(),
+            max_images=max_images,
+            timeout_s=endpoint.timeout_s,
+            retries=endpoint.retries,
+            response_format=endpoint.response_format,
+        )
 
     def close(self) -> None:
         self._chat.close()

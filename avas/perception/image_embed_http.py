@@ -6,16 +6,14 @@
 vLLM serves a multimodal embedding model (``vllm serve TIGER-Lab/VLM2Vec-Full --task embed``)
 with the chat form of the embeddings request: ``messages`` holding the image as a data-URI
 ``image_url`` part beside a short text prompt, one conversation (so one image) per request.
-Texts go in the plain form, ``input: [...]``, all in one request. Transport errors, timeouts,
-429 and 5xx are retried with backoff; other 4xx fail at once; every error names the URL.
+Texts go in the plain form, ``input: [...]``, all in one request. Transport and retries are
+EndpointHTTP's (avas.llm.http); every error names the URL.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import numpy as np
@@ -23,10 +21,12 @@ import numpy.typing as npt
 
 from avas.errors import DependencyError
 from avas.ingest.base import RGBImage
+from avas.llm.http import EndpointHTTP, snippet
 from avas.perception.captioner_openai import _jpeg_data_uri
 from avas.perception.image_embed_base import unit_rows
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from avas.config import EndpointSettings
 
 
 class HTTPImageEmbedder:
@@ -45,24 +45,44 @@ class HTTPImageEmbedder:
         retries: int = 2,
         backoff_s: float = 0.5,
     ) -> None:
-        if retries < 0 or timeout_s <= 0 or max_side_px < 16:
-            raise ValueError("need retries >= 0, timeout_s > 0 and max_side_px >= 16")
-        # Accept both "http://host:8000" and the OpenAI-SDK style "http://host:8000/v1".
-        root = base_url.rstrip("/").removesuffix("/v1")
-        self.url = f"{root}/v1/embeddings"
+        if max_side_px < 16:
+            raise ValueError("need max_side_px >= 16")
+        self.http = EndpointHTTP(
+            base_url,
+            "embeddings",
+            what="image embedding",
+            model=model,
+            api_key=api_key,
+            timeout_s=timeout_s,
+            retries=retries,
+            backoff_s=backoff_s,
+        )
+        self.url = self.http.url
         self.model = model
         self.model_id = f"openai-embed:{model}"
         self.dim = 0
         self.image_prompt = image_prompt
         self.max_side_px = max_side_px
         self.jpeg_quality = jpeg_quality
-        self.retries = retries
-        self.backoff_s = backoff_s
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(timeout=timeout_s, headers=headers)
+
+    @classmethod
+    def from_endpoint(
+        cls, endpoint: EndpointSettings, *, image_prompt: str, max_side_px: int
+    ) -> HTTPImageEmbedder:
+        if not endpoint.url:
+            raise ValueError("the image embedding endpoint has no URL")
+        return cls(
+            endpoint.url,
+            endpoint.model,
+            api_key=endpoint.key(),
+            image_prompt=image_prompt,
+            max_side_px=max_side_px,
+            timeout_s=endpoint.timeout_s,
+            retries=endpoint.retries,
+        )
 
     def close(self) -> None:
-        self._client.close()
+        self.http.close()
 
     def embed_images(self, frames: Sequence[RGBImage]) -> npt.NDArray[np.float32]:
         rows = []
@@ -97,34 +117,7 @@ class HTTPImageEmbedder:
         return unit_rows(rows)
 
     def _post(self, body: dict[str, Any], *, expect: int) -> list[list[float]]:
-        attempts = 1 + self.retries
-        last = "no attempt made"
-        for attempt in range(attempts):
-            if attempt:
-                delay = self.backoff_s * 2 ** (attempt - 1)
-                log.warning(
-                    "image embedding request to %s failed (%s); retry %d/%d in %.1fs",
-                    self.url, last, attempt, self.retries, delay,
-                )  # fmt: skip
-                time.sleep(delay)
-            try:
-                resp = self._client.post(self.url, json=body)
-            except httpx.TransportError as exc:  # connect errors, timeouts, dropped connections
-                last = f"{type(exc).__name__}: {exc}"
-                continue
-            if resp.status_code == 429 or resp.status_code >= 500:
-                last = f"HTTP {resp.status_code}: {_snippet(resp.text)}"
-                continue
-            if resp.status_code >= 400:  # the request itself is wrong: retrying cannot help
-                raise DependencyError(
-                    f"image embedding server {self.url} rejected the request for model "
-                    f"{self.model!r}: HTTP {resp.status_code}: {_snippet(resp.text)}"
-                )
-            return self._parse(resp, expect)
-        raise DependencyError(
-            f"image embedding server {self.url} failed after {attempts} attempt(s); "
-            f"last error: {last}"
-        )
+        return self.http.call(lambda: self.http.post(body), lambda resp: self._parse(resp, expect))
 
     def _parse(self, resp: httpx.Response, expect: int) -> list[list[float]]:
         try:
@@ -133,7 +126,7 @@ class HTTPImageEmbedder:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise DependencyError(
                 f"image embedding server {self.url} sent no embeddings "
-                f"({type(exc).__name__}): {_snippet(resp.text)}"
+                f"({type(exc).__name__}): {snippet(resp.text)}"
             ) from exc
         dims = {len(r) for r in rows}
         if len(rows) != expect or len(dims) != 1 or 0 in dims:
@@ -149,8 +142,3 @@ class HTTPImageEmbedder:
             )
         self.dim = dim
         return rows
-
-
-def _snippet(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"

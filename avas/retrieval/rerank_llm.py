@@ -11,11 +11,14 @@ only what it skipped. Transport, retry and schema handling are JSONChatClient's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from avas.llm.openai_chat import JSONChatClient, ResponseFormat
+
+if TYPE_CHECKING:
+    from avas.config import EndpointSettings
 
 SYSTEM = (
     "You rank search results from videos. Each numbered candidate is what a moment shows or "
@@ -83,6 +86,19 @@ class LLMReranker:
             backoff_s=backoff_s,
             max_tokens=1024,
             response_format=response_format,
+        )
+
+    @classmethod
+    def from_endpoint(cls, endpoint: EndpointSettings) -> LLMReranker:
+        if not endpoint.url:
+            raise ValueError("the re-ranker endpoint has no URL")
+        return cls(
+            endpoint.url,
+            endpoint.model,
+            api_key=endpoint.key(),
+            response_format=endpoint.response_format,
+            timeout_s=endpoint.timeout_s,
+            retries=endpoint.retries,
         )
 
     def close(self) -> None:
