@@ -5,9 +5,10 @@
     looker.look("talk", TimeSpan(start_ms=60_000, end_ms=75_000), question="What was the code?")
 
 Ingest samples a frame a second; a text flashed for half a second, or a word the event's speech
-lost, can slip through. This re-decodes the span from the video file at ``fps`` frames a second,
-reads the frames that changed, transcribes the span's audio, and (with a VLM configured)
-captions the span's frames with the question as context. The observations are returned, not
+lost, can slip through. This asks the span-perception component ingest uses
+(``avas.perception.span``) to decode the span again at ``fps`` frames a second, read the frames
+that changed, transcribe the span's audio, and (with a VLM configured) caption the span's
+frames with the question as context. The observations are returned, not
 stored: a question never changes the store. Each is tied to the stored event it falls in, so a
 citation of it still points at a stored node.
 """
@@ -15,22 +16,17 @@ citation of it still points at a stored node.
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import takewhile
 from pathlib import Path
-
-import numpy as np
 
 from avas.errors import InputError, NotFoundError
 from avas.graph.base import EventGraphStore
-from avas.ingest.base import AUDIO_RATE, RGBImage, SourceInfo
+from avas.ingest.base import SourceInfo
 from avas.perception.base import SpeechRecognizer, TextReader
 from avas.perception.captioner_base import Captioner, describe_caption
+from avas.perception.span import SpanPerception
 from avas.retrieval.hybrid import Evidence
-from graph_schema import NodeKind, TimeSpan, normalize_name
+from graph_schema import NodeKind, TimeSpan
 
-# A frame is read again only when it differs from the last frame read by this much (mean
-# absolute difference of 0-255 pixels): still frames cost nothing, a new overlay is read.
-CHANGED = 4.0
 MAX_SPAN_MS = 120_000  # looking again is for a moment, not a whole video
 # The agent looks again around its best hit, not over the hit's whole event: a word the speech
 # lost or a text flashed by sits next to the part that matched, and a few seconds of dense
@@ -67,11 +63,14 @@ class SpanLooker:
     ) -> None:
         # The components come as callables so an agent that never looks again loads no model.
         self.store = store
-        self.reader = reader
-        self.asr = asr
-        self.captioner = captioner
         self.fps = fps
-        self.max_side_px = max_side_px
+        self.perception = SpanPerception(
+            reader=reader,
+            asr=asr,
+            captioner=captioner,
+            max_side_px=max_side_px,
+            caption_frames=MAX_CAPTION_FRAMES,
+        )
 
     def look(self, video_id: str, span: TimeSpan, *, question: str = "") -> list[Evidence]:
         """What a denser look at ``span`` sees and hears, in time order (deduplicated)."""
@@ -83,8 +82,6 @@ class SpanLooker:
         span = TimeSpan(
             start_ms=span.start_ms, end_ms=min(span.end_ms, span.start_ms + MAX_SPAN_MS)
         )
-        from avas.ingest.file_source import FileSource
-
         # The store knows the file's geometry and audio: no probe (a subprocess) per look.
         info = SourceInfo(
             uri=video.path,
@@ -95,19 +92,14 @@ class SpanLooker:
             fps=video.fps,
             has_audio=video.has_audio,
         )
-        source = FileSource(info, sample_fps=self.fps, max_side_px=self.max_side_px)
-        try:
-            frames = [(f.ts_ms, f.rgb) for f in source.span_frames(span.start_ms, span.end_ms)]
-            # takewhile, not a filter: the audio reader would otherwise decode to the file's end.
-            samples = [
-                c.samples
-                for c in takewhile(lambda c: c.start_ms < span.end_ms, source.audio(span.start_ms))
-            ]
-        finally:
-            source.close()
-        found = self._texts(video_id, frames, span)
-        found += self._speech(video_id, samples, span, video.language)
-        found += self._caption(video_id, frames, span, question)
+        seen = self.perception.look(
+            info, span, fps=self.fps, question=question, language=video.language
+        )
+        found = [self._evidence(video_id, NodeKind.TEXT, t.span, t.text) for t in seen.texts]
+        found += [self._evidence(video_id, NodeKind.SPEECH, p.span, p.text) for p in seen.speech]
+        caption = describe_caption(seen.caption) if seen.caption is not None else ""
+        if caption:
+            found.append(self._evidence(video_id, NodeKind.EVENT, span, caption))
         return sorted(found, key=lambda e: (e.span.start_ms, e.kind.value, e.text))
 
     def _evidence(self, video_id: str, kind: NodeKind, span: TimeSpan, text: str) -> Evidence:
@@ -118,68 +110,3 @@ class SpanLooker:
         return Evidence(
             node_id=node, kind=kind, video_id=video_id, span=span, text=text, fused=0, coverage=0
         )
-
-    def _texts(
-        self, video_id: str, frames: list[tuple[int, RGBImage]], span: TimeSpan
-    ) -> list[Evidence]:
-        reader = self.reader()
-        if reader is None or not frames:
-            return []
-        stride = max(1, round(1000 / self.fps))
-        seen: dict[str, tuple[str, int, int]] = {}  # key -> (text, first ms, last ms)
-        last: RGBImage | None = None
-        lines: list[str] = []
-        for ts, rgb in frames:
-            diff = (
-                float(np.mean(np.abs(rgb.astype(np.int16) - last.astype(np.int16))))
-                if last is not None
-                else CHANGED
-            )
-            if diff >= CHANGED:
-                lines = [line.text for line in reader.read(rgb)]
-                last = rgb
-            for text in lines:
-                key = normalize_name(text)
-                if not key:
-                    continue
-                first = seen[key][1] if key in seen else ts
-                seen[key] = (text, first, ts)
-        return [
-            self._evidence(
-                video_id,
-                NodeKind.TEXT,
-                TimeSpan(start_ms=first, end_ms=min(span.end_ms, end + stride)),
-                text,
-            )
-            for text, first, end in seen.values()
-        ]
-
-    def _speech(
-        self, video_id: str, samples: list[np.ndarray], span: TimeSpan, language: str | None
-    ) -> list[Evidence]:
-        asr = self.asr()
-        if asr is None or not samples:
-            return []
-        audio = np.concatenate(samples)[: span.duration_ms * AUDIO_RATE // 1000]
-        found = []
-        for piece in asr.transcribe(audio.astype(np.float32), language=language):
-            at = TimeSpan(
-                start_ms=span.start_ms + piece.span.start_ms,
-                end_ms=min(span.end_ms, span.start_ms + piece.span.end_ms),
-            )
-            if piece.text.strip() and at.end_ms > at.start_ms:
-                found.append(self._evidence(video_id, NodeKind.SPEECH, at, piece.text.strip()))
-        return found
-
-    def _caption(
-        self, video_id: str, frames: list[tuple[int, RGBImage]], span: TimeSpan, question: str
-    ) -> list[Evidence]:
-        captioner = self.captioner()
-        if captioner is None or not frames:
-            return []
-        step = max(1, len(frames) // MAX_CAPTION_FRAMES)
-        chosen = [rgb for _, rgb in frames[::step][:MAX_CAPTION_FRAMES]]
-        context = f"Look for what answers this question: {question}" if question else ""
-        caption = captioner.caption(chosen, context=context)
-        text = describe_caption(caption)
-        return [self._evidence(video_id, NodeKind.EVENT, span, text)] if text else []

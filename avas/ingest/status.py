@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from avas.ingest.live_source import LiveSource
-    from avas.pipeline import Progress
+    from avas.ingest.progress import Progress
 
 
 @dataclass(frozen=True, slots=True)

@@ -464,7 +464,7 @@ class Monitor:
                     stream.video_id,
                     keep_ms=keep_ms,
                     segment_ms=self.service.settings.segment.summary_segment_ms,
-                    summariser=self.pipeline.summariser,  # the same summaries as the ingest's
+                    summariser=self.pipeline.stages.summariser,  # the ingest's summaries
                 )
             except Exception:  # retention failing must not stop the monitoring
                 log.exception("monitor %s: retention failed", stream.name)

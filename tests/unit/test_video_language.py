@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from avas.pipeline import video_language
+from avas.pipeline.feed import video_language
 
 
 def test_one_language() -> None:
