@@ -1,6 +1,7 @@
 """A fake-but-contract-true image embeddings server (vLLM's /v1/embeddings) on 127.0.0.1.
 
-    script = Script(); server, url = serve(script)   # url: http://127.0.0.1:PORT
+    script = Script(); stub = serve(script)   # an OpenAIStub; stub.url: http://127.0.0.1:PORT
+    stub.queue(FAIL, SLOW, bad_count(script))  # the next three requests: 500, slow, two vectors
 
 It decodes each data-URI image and answers with the image's mean colour as a vector (texts:
 colour words, and things of a known colour such as "ocean", map to the same directions), so a
@@ -10,15 +11,13 @@ test passes only if the real frame travelled, and a red frame really is near "to
 from __future__ import annotations
 
 import base64
-import json
 import threading
-import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import cv2
 import numpy as np
+from openai_stub import OpenAIStub, Reply, Request, Responder, Slow, error_body
 
 MODEL = "test-clip"
 
@@ -32,12 +31,14 @@ def colour_vector(rgb: np.ndarray) -> list[float]:
 
 @dataclass
 class Script:
-    """Queued actions, one per request ('500', 'slow', 'bad-count'); then normal answers."""
+    """The images the server decoded, in the order it got them."""
 
-    actions: list[str] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
     images: list[np.ndarray] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+FAIL = Reply(500, error_body("engine crashed"))
+SLOW = Slow(1.5)
 
 
 def _decode_data_uri(url: str) -> np.ndarray | None:
@@ -51,6 +52,8 @@ def _decode_data_uri(url: str) -> np.ndarray | None:
 
 def answer(body: dict[str, Any], script: Script) -> tuple[int, Any]:
     """What a vLLM-like embeddings server answers: (status, JSON body)."""
+    if not isinstance(body, dict):
+        return 400, {"error": "body is not a JSON object"}
     if body.get("model") != MODEL:
         return 404, {"error": f"model {body.get('model')!r} not served"}
     if body.get("encoding_format", "float") != "float":
@@ -94,39 +97,23 @@ def text_vector(text: str) -> list[float]:
     return [0.0, 0.0, 0.0, 1.0]  # nothing visual: far from every frame
 
 
-def serve(script: Script) -> tuple[ThreadingHTTPServer, str]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
+def _route(req: Request) -> str | None:
+    return None if req.path == "/v1/embeddings" else f"no route {req.path}"
 
-        def do_POST(self) -> None:
-            if self.path != "/v1/embeddings":
-                self._send(404, {"error": f"no route {self.path}"})
-                return
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with script.lock:
-                script.requests.append(body)
-                action = script.actions.pop(0) if script.actions else "ok"
-            if action == "500":
-                self._send(500, {"error": "engine crashed"})
-            elif action == "slow":
-                time.sleep(1.5)
-                self._send(*answer(body, script))
-            elif action == "bad-count":
-                status, out = answer(body, script)
-                out["data"] = out["data"] * 2
-                self._send(status, out)
-            else:
-                self._send(*answer(body, script))
 
-        def _send(self, status: int, payload: Any) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+def serve(script: Script) -> OpenAIStub:
+    def respond(req: Request) -> Reply:
+        return Reply(*answer(req.body, script))
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+    return OpenAIStub(respond, check=_route)
+
+
+def bad_count(script: Script) -> Responder:
+    """A queued answer that sends every vector twice."""
+
+    def respond(req: Request) -> Reply:
+        status, out = answer(req.body, script)
+        out["data"] = out["data"] * 2
+        return Reply(status, out)
+
+    return respond

@@ -9,13 +9,12 @@ text flashed for 0.4 s; looking again at four frames a second reads it.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openai_stub import OpenAIStub, Reply, Request, chat_completion, chat_problem, image_parts
 
 from agents.graph import ask, build_agent
 from agents.look import SpanLooker
@@ -315,64 +314,34 @@ VLM_CAPTION = {
 
 
 @pytest.fixture
-def vlm() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def vlm() -> Iterator[OpenAIStub]:
     """A stand-in for vLLM: real HTTP, checks the request's shape; only the caption is canned."""
-    bodies: list[dict[str, Any]] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+    def check(req: Request) -> str | None:
+        return chat_problem(req, model="test-vlm", with_images=True)
 
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            parts = [p for m in body["messages"] if isinstance(m["content"], list)
-                     for p in m["content"]]  # fmt: skip
-            images = [p for p in parts if p.get("type") == "image_url"]
-            ok = (
-                body.get("model") == "test-vlm"
-                and images
-                and all(p["image_url"]["url"].startswith("data:image/jpeg;base64,")
-                        for p in images)
-                and body["response_format"]["type"] == "json_schema"
-            )  # fmt: skip
-            bodies.append(body)
-            reply: dict[str, Any] = (
-                {"choices": [{"message": {"role": "assistant",
-                                          "content": json.dumps(VLM_CAPTION)}}]}
-                if ok
-                else {"error": {"message": "malformed request"}}
-            )  # fmt: skip
-            data = json.dumps(reply).encode()
-            self.send_response(200 if ok else 400)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", bodies
-    httpd.shutdown()
+    with OpenAIStub(lambda req: Reply(200, chat_completion(VLM_CAPTION)), check=check) as stub:
+        yield stub
 
 
 def test_look_again_with_a_vlm_asks_it_the_question(
     flash: SampleManifest,
     flash_store: NetworkxEventStore,
-    vlm: tuple[str, list[dict[str, Any]]],
+    vlm: OpenAIStub,
 ) -> None:
     from avas.perception.captioner_openai import OpenAICompatibleCaptioner
 
-    url, bodies = vlm
-    captioner = OpenAICompatibleCaptioner(url, "test-vlm", response_format="json_schema")
+    captioner = OpenAICompatibleCaptioner(vlm.v1, "test-vlm", response_format="json_schema")
     looker = SpanLooker(
         flash_store, reader=lambda: None, asr=lambda: None, captioner=lambda: captioner
     )
     question = "What was the flash code?"
     seen = looker.look("flash", TimeSpan(start_ms=0, end_ms=flash.duration_ms), question=question)
     captioner.close()
-    (body,) = bodies
-    images = [p for m in body["messages"] if isinstance(m["content"], list)
-              for p in m["content"] if p.get("type") == "image_url"]  # fmt: skip
+    (request,) = vlm.requests
+    assert chat_problem(request, model="test-vlm", with_images=True) is None
+    body = request.body
+    images = image_parts(body)
     assert 1 <= len(images) <= 4
     assert question in json.dumps(body["messages"])  # the question is the caption's context
     (caption,) = seen

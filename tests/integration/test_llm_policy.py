@@ -6,13 +6,11 @@ refuses malformed requests; only its answers are scripted, since no LLM can run 
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from openai_stub import OpenAIStub, Reply, Request, chat_completion
 
 from agents.graph import ask
 from agents.llm_policy import Budget, build_llm_agent
@@ -32,7 +30,10 @@ class Script:
         self.seen: list[dict[str, Any]] = []
 
 
-def _problem(body: dict[str, Any]) -> str | None:
+def _problem(req: Request) -> str | None:
+    body = req.body
+    if req.path != "/v1/chat/completions" or not isinstance(body, dict):
+        return "not a chat completion"
     fmt = body.get("response_format", {})
     schema = fmt.get("json_schema", {}).get("schema", {})
     messages = body.get("messages", [])
@@ -47,45 +48,23 @@ def _problem(body: dict[str, Any]) -> str | None:
     return None
 
 
-def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+def _respond(script: Script) -> Any:
+    def respond(req: Request) -> Reply:
+        body = req.body
+        name = body["response_format"]["json_schema"]["name"]
+        script.seen.append({"name": name, "body": body})
+        queue = script.replies.get(name, [])
+        content = queue.pop(0) if len(queue) > 1 else (queue[0] if queue else "{}")
+        return Reply(200, chat_completion(content, tokens=100))
 
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            problem = _problem(body)
-            if problem is None:
-                name = body["response_format"]["json_schema"]["name"]
-                script.seen.append({"name": name, "body": body})
-                queue = script.replies.get(name, [])
-                content = queue.pop(0) if len(queue) > 1 else (queue[0] if queue else "{}")
-                text = content if isinstance(content, str) else json.dumps(content)
-                reply: dict[str, Any] = {
-                    "choices": [{"message": {"role": "assistant", "content": text}}],
-                    "usage": {"total_tokens": 100},
-                }
-                status = 200
-            else:
-                reply, status = {"error": {"message": problem}}, 400
-            data = json.dumps(reply).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler
+    return respond
 
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, Script]]:
     script = Script()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", script
-    httpd.shutdown()
+    with OpenAIStub(_respond(script), check=_problem) as stub:
+        yield stub.v1, script
 
 
 def _agent(

@@ -7,16 +7,14 @@ The store is the real embedded one, with real text embeddings; only the LLM is s
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openai_stub import OpenAIStub, Reply, Request, chat_completion, error_body
 
 from avas.errors import DependencyError
 from avas.graph.networkx_store import NetworkxEventStore
@@ -49,66 +47,46 @@ class Script:
     favourite: str = "CLOSED"  # the candidate holding this word gets 10, the others 2
     skip_others: bool = False  # rate only the favourite
     status: int = 200
-    requests: list[dict[str, Any]] = field(default_factory=list)
+    stub: OpenAIStub | None = None
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        assert self.stub is not None
+        return self.stub.bodies
 
 
-def _rate(body: dict[str, Any], script: Script) -> tuple[int, Any]:
+def _rate(req: Request, script: Script) -> Reply:
+    body = req.body
+    if req.path != "/v1/chat/completions":
+        return Reply(404, error_body(req.path))
+    if script.status != 200:
+        return Reply(script.status, error_body("overloaded"))
     if body.get("model") != MODEL:
-        return 404, {"error": "unknown model"}
+        return Reply(404, error_body("unknown model"))
     fmt = body.get("response_format") or {}
     if script.form == "json_schema":
         ok = fmt.get("type") == "json_schema" and fmt["json_schema"]["schema"] == RATINGS_SCHEMA
     else:
         ok = fmt.get("type") == "json_object" and fmt.get("schema") == RATINGS_SCHEMA
     if not ok:
-        return 400, {"error": f"response_format not accepted: {fmt}"}
+        return Reply(400, error_body(f"response_format not accepted: {fmt}"))
     user = body["messages"][-1]["content"]
     if not user.startswith("Search query: "):
-        return 400, {"error": "no query"}
+        return Reply(400, error_body("no query"))
     candidates = re.findall(r"^\[(\d+)\] (.*)$", user, re.M)
     ratings = [
         {"id": int(i), "relevance": 10 if script.favourite in text else 2}
         for i, text in candidates
         if not script.skip_others or script.favourite in text
     ]
-    content = json.dumps({"ratings": ratings})
-    return 200, {
-        "choices": [
-            {"message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-        ],
-        "usage": {"total_tokens": 50},
-    }
+    return Reply(200, chat_completion({"ratings": ratings}, model=MODEL, tokens=50))
 
 
 @pytest.fixture
 def chat() -> Iterator[tuple[Script, str]]:
     script = Script()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            script.requests.append(body)
-            if self.path != "/v1/chat/completions":
-                status, out = 404, {"error": self.path}
-            elif script.status != 200:
-                status, out = script.status, {"error": "overloaded"}
-            else:
-                status, out = _rate(body, script)
-            data = json.dumps(out).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield script, f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with OpenAIStub(lambda req: _rate(req, script)) as script.stub:
+        yield script, script.stub.v1
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fake_image_embeddings import MODEL, Script, serve
+from openai_stub import OpenAIStub
 
 from avas.config import ImageEmbeddingSettings, PerceptionSettings, Settings
 from avas.service import Service
@@ -42,12 +43,10 @@ def colour_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def fake_server() -> Iterator[tuple[Script, str]]:
+def fake_server() -> Iterator[tuple[Script, OpenAIStub]]:
     script = Script()
-    server, url = serve(script)
-    yield script, url
-    server.shutdown()
-    server.server_close()
+    with serve(script) as stub:
+        yield script, stub
 
 
 def _service(home: Path, shared: Service, url: str | None) -> Service:
@@ -67,10 +66,10 @@ def _service(home: Path, shared: Service, url: str | None) -> Service:
 def visual(
     tmp_path_factory: pytest.TempPathFactory,
     colour_video: Path,
-    fake_server: tuple[Script, str],
+    fake_server: tuple[Script, OpenAIStub],
     service: Service,
 ) -> Iterator[Service]:
-    svc = _service(tmp_path_factory.mktemp("visual-home"), service, fake_server[1] + "/v1")
+    svc = _service(tmp_path_factory.mktemp("visual-home"), service, fake_server[1].v1)
     svc.ingest(colour_video, name="colours")
     yield svc
     svc.close()
@@ -92,13 +91,13 @@ def scene(colour: str) -> TimeSpan:
 
 
 def test_ingest_embeds_keyframes_of_every_event(
-    visual: Service, fake_server: tuple[Script, str]
+    visual: Service, fake_server: tuple[Script, OpenAIStub]
 ) -> None:
-    script, _ = fake_server
+    script, stub = fake_server
     events = visual.store.events("colours")
     assert [e.span for e in events] == [scene(c) for c in COLOURS]
     assert all(f"openai-embed:{MODEL}" in e.observers for e in events)
-    image_requests = [r for r in script.requests if "messages" in r]
+    image_requests = [r for r in stub.bodies if "messages" in r]
     assert len(image_requests) == 2 * len(events)  # frames_per_event
     assert visual.store.has_frames("colours")
     # The frames that reached the server show the scenes' colours, in order.

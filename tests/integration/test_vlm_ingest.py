@@ -6,15 +6,12 @@ answer is canned, because no VLM weights can run here.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
 
 import pytest
+from openai_stub import OpenAIStub, Reply, Request, chat_completion, chat_problem
 
 from avas.config import PerceptionSettings, Settings
 from avas.media.sample import SampleManifest
@@ -32,62 +29,28 @@ CAPTION = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    requests: ClassVar[list[dict[str, Any]]] = []
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        images = [
-            part
-            for msg in body.get("messages", [])
-            if isinstance(msg.get("content"), list)
-            for part in msg["content"]
-            if part.get("type") == "image_url"
-        ]
-        ok = (
-            self.path == "/v1/chat/completions"
-            and body.get("model") == "test-vlm"
-            and images
-            and all(p["image_url"]["url"].startswith("data:image/jpeg;base64,") for p in images)
-            and body.get("response_format", {}).get("type") == "json_schema"
-        )
-        type(self).requests.append(body)
-        reply: dict[str, Any] = (
-            {"choices": [{"message": {"role": "assistant", "content": json.dumps(CAPTION)}}]}
-            if ok
-            else {"error": {"message": "malformed request"}}
-        )
-        data = json.dumps(reply).encode()
-        self.send_response(200 if ok else 400)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+def _vlm_problem(req: Request) -> str | None:
+    return chat_problem(req, model="test-vlm", with_images=True)
 
 
 @pytest.fixture(scope="module")
-def vlm_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+def vlm() -> Iterator[OpenAIStub]:
+    with OpenAIStub(lambda req: Reply(200, chat_completion(CAPTION)), check=_vlm_problem) as stub:
+        yield stub
 
 
-def test_ingest_with_vlm_captions(vlm_url: str, sample: SampleManifest, tmp_path: Path) -> None:
+def test_ingest_with_vlm_captions(vlm: OpenAIStub, sample: SampleManifest, tmp_path: Path) -> None:
     settings = Settings(
         home=tmp_path,
         perception=PerceptionSettings(
-            captioner="openai", captioner_url=vlm_url, captioner_model="test-vlm"
+            captioner="openai", captioner_url=vlm.v1, captioner_model="test-vlm"
         ),
     )
     service = Service(settings)
     try:
         report = service.ingest(Path(sample.path), name="vlm")
-        assert len(_Handler.requests) == report.events  # one caption per event
+        assert len(vlm.bodies) == report.events  # one caption per event
+        assert all(_vlm_problem(r) is None for r in vlm.requests)
         event = service.store.events("vlm")[0]
         assert event.description.startswith("A worker in a red jacket carries")
         assert "openai-compatible/test-vlm" in event.observers

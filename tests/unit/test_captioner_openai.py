@@ -11,15 +11,14 @@ import base64
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import cv2
 import numpy as np
 import pytest
+from openai_stub import OpenAIStub, Reply, Request, Responder, Slow, chat_completion, error_body
 
 from avas.errors import DependencyError
 from avas.ingest.base import RGBImage
@@ -48,24 +47,20 @@ CAPTION_KEYS = {"caption", "entities", "actions", "relations", "visible_text"}
 
 @dataclass
 class Script:
-    """What the server expects and how it answers; one queued action per request, then 'ok'."""
+    """What the server expects; the images it decoded from each request, in order."""
 
     api_key: str | None = None
     form: str = "json_schema"
     max_side_px: int = 512
     max_images: int = 4
-    actions: list[Any] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
     images: list[list[np.ndarray]] = field(default_factory=list)
-    inflight: int = 0
-    max_inflight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Fake:
-    def __init__(self, server: ThreadingHTTPServer, script: Script) -> None:
-        self.server, self.script = server, script
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+    def __init__(self, stub: OpenAIStub, script: Script) -> None:
+        self.stub, self.script = stub, script
+        self.url = stub.url
 
     def captioner(self, **kw: Any) -> OpenAICompatibleCaptioner:
         kw.setdefault("backoff_s", 0.01)
@@ -77,17 +72,18 @@ class Fake:
         return OpenAICompatibleCaptioner(self.url, MODEL, **kw)
 
 
-def _check(handler: BaseHTTPRequestHandler, body: Any, s: Script) -> tuple[str | None, list[Any]]:
+def _check(req: Request, s: Script) -> tuple[str | None, list[Any]]:
     """None when the request is one a real server accepts and our contract demands, else why not."""
-    if handler.path != "/v1/chat/completions":
-        return f"unknown path {handler.path}", []
-    if not handler.headers.get("Content-Type", "").startswith("application/json"):
+    if req.path != "/v1/chat/completions":
+        return f"unknown path {req.path}", []
+    if not req.headers.get("Content-Type", "").startswith("application/json"):
         return "content type must be application/json", []
-    auth = handler.headers.get("Authorization")
+    auth = req.headers.get("Authorization")
     if s.api_key is not None and auth != f"Bearer {s.api_key}":
         return f"bad Authorization header {auth!r}", []
     if s.api_key is None and auth is not None:
         return "unexpected Authorization header", []
+    body = req.body
     if not isinstance(body, dict) or body.get("model") != MODEL:
         return "model missing or wrong", []
     if body.get("temperature") != 0:
@@ -144,99 +140,48 @@ def _check(handler: BaseHTTPRequestHandler, body: Any, s: Script) -> tuple[str |
     return None, images
 
 
-def _completion(content: str) -> bytes:
-    return json.dumps(
-        {
-            "id": "cmpl-1",
-            "object": "chat.completion",
-            "model": MODEL,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
-        }
-    ).encode()
+def _completion(content: str) -> dict[str, Any]:
+    return chat_completion(content, model=MODEL)
 
 
-def _handler(s: Script) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
-            pass
+def _contract(s: Script) -> Any:
+    def check(req: Request) -> str | None:
+        why, images = _check(req, s)
+        with s.lock:
+            s.images.append(images)
+        return why
 
-        def _send(self, status: int, payload: bytes) -> None:
-            self._done()  # before the reply: the client may send its next request at once
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except OSError:  # the client gave up (timeout test)
-                pass
+    return check
 
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            with s.lock:
-                action = s.actions.pop(0) if s.actions else "ok"
-                s.inflight += 1
-                s.max_inflight = max(s.max_inflight, s.inflight)
-            self._counted = True
-            try:
-                self._answer(raw, action)
-            finally:
-                self._done()
 
-        def _done(self) -> None:
-            """The request is no longer in flight (once, however the handler ends)."""
-            if getattr(self, "_counted", False):
-                self._counted = False
-                with s.lock:
-                    s.inflight -= 1
+def failure(status: int) -> Reply:
+    return Reply(status, error_body("scripted failure"))
 
-        def _answer(self, raw: bytes, action: Any) -> None:
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                return self._send(400, b'{"error": {"message": "body is not JSON"}}')
-            why, images = _check(self, body, s)
-            with s.lock:
-                s.requests.append(body)
-                s.images.append(images)
-            if why is not None:
-                err = {"error": {"message": why, "type": "BadRequestError", "code": 400}}
-                return self._send(400, json.dumps(err).encode())
-            kind, arg = action if isinstance(action, tuple) else (action, None)
-            if kind == "sleep":
-                time.sleep(arg)
-            elif kind == "status":
-                return self._send(arg, b'{"error": {"message": "scripted failure"}}')
-            elif kind == "content":
-                return self._send(200, _completion(arg))
-            elif kind == "echo":  # caption names the batch given in the context
-                time.sleep(arg)
-                batch = re.search(r"batch (\d+)", body["messages"][1]["content"][0]["text"])
-                assert batch is not None
-                return self._send(200, _completion(json.dumps({**CANNED, "caption": batch[0]})))
-            return self._send(200, _completion(json.dumps(CANNED)))
 
-    return Handler
+def content(text: str) -> Reply:
+    return Reply(200, _completion(text))
+
+
+def echo(delay_s: float) -> Responder:
+    """An answer after ``delay_s`` whose caption names the batch given in the context."""
+
+    def respond(req: Request) -> Reply:
+        batch = re.search(r"batch (\d+)", req.body["messages"][1]["content"][0]["text"])
+        assert batch is not None
+        return Reply(200, _completion(json.dumps({**CANNED, "caption": batch[0]})), delay_s)
+
+    return respond
+
+
+def _canned(req: Request) -> Reply:
+    return content(json.dumps(CANNED))
 
 
 @pytest.fixture
 def fake(request: pytest.FixtureRequest) -> Iterator[Fake]:
     script = getattr(request, "param", None) or Script()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield Fake(server, script)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with OpenAIStub(_canned, check=_contract(script)) as stub:
+        yield Fake(stub, script)
 
 
 def _frame(i: int, h: int = 720, w: int = 1280) -> RGBImage:
@@ -265,8 +210,8 @@ def test_captions_parsed_and_request_is_well_formed(fake: Fake) -> None:
         CaptionRelation(subject="worker", predicate="carries", object="box")
     ]
     assert result.visible_text == ["LOADING DOCK B"]
-    assert len(fake.script.requests) == 1
-    assert "LOADING DOCK B" in fake.script.requests[0]["messages"][1]["content"][0]["text"]
+    assert len(fake.stub.bodies) == 1
+    assert "LOADING DOCK B" in fake.stub.bodies[0]["messages"][1]["content"][0]["text"]
     images = fake.script.images[0]
     # 10 frames -> 4 spread evenly (0, 3, 6, 9), downscaled 1280x720 -> 512x288, sent as RGB.
     assert [img.shape for img in images] == [(288, 512, 3)] * 4
@@ -282,31 +227,31 @@ def test_base_url_with_v1_suffix_and_small_frames_are_kept(fake: Fake) -> None:
 
 
 def test_server_errors_are_retried(fake: Fake) -> None:
-    fake.script.actions = [("status", 500), ("status", 503)]
+    fake.stub.queue(failure(500), failure(503))
     result = fake.captioner(retries=2).caption([_frame(1)])
     assert result.caption == CANNED["caption"]
-    assert len(fake.script.requests) == 3
+    assert len(fake.stub.bodies) == 3
 
 
 def test_rate_limit_is_retried(fake: Fake) -> None:
-    fake.script.actions = [("status", 429)]
+    fake.stub.queue(failure(429))
     assert fake.captioner(retries=1).caption([_frame(1)]).actions == ["carries box"]
-    assert len(fake.script.requests) == 2
+    assert len(fake.stub.bodies) == 2
 
 
 def test_persistent_server_error_names_url_and_status(fake: Fake) -> None:
-    fake.script.actions = [("status", 500)] * 5
+    fake.stub.queue(*[failure(500)] * 5)
     with pytest.raises(DependencyError, match=re.escape(fake.url)) as err:
         fake.captioner(retries=2).caption([_frame(1)])
     assert "HTTP 500" in str(err.value)
-    assert len(fake.script.requests) == 3
+    assert len(fake.stub.bodies) == 3
 
 
 def test_client_error_is_not_retried(fake: Fake) -> None:
-    fake.script.actions = [("status", 404)] * 3
+    fake.stub.queue(*[failure(404)] * 3)
     with pytest.raises(DependencyError, match="HTTP 404"):
         fake.captioner(retries=2).caption([_frame(1)])
-    assert len(fake.script.requests) == 1
+    assert len(fake.stub.bodies) == 1
 
 
 @pytest.mark.parametrize("fake", [Script(api_key="sk-right")], indirect=True)
@@ -316,12 +261,12 @@ def test_rejected_request_surfaces_server_message(fake: Fake) -> None:
 
 
 def test_timeout_raises_after_retries(fake: Fake) -> None:
-    fake.script.actions = [("sleep", 1.5)] * 2
+    fake.stub.queue(Slow(1.5), Slow(1.5))
     with pytest.raises(DependencyError, match="Timeout") as err:
         fake.captioner(timeout_s=0.5, retries=1).caption([_frame(1)])
     assert fake.url in str(err.value)
     assert not isinstance(err.value, CaptionError)
-    assert len(fake.script.requests) == 2
+    assert len(fake.stub.bodies) == 2
 
 
 def test_unreachable_server_raises_dependency_error() -> None:
@@ -331,40 +276,40 @@ def test_unreachable_server_raises_dependency_error() -> None:
 
 
 def test_malformed_json_gets_one_retry_then_clear_error(fake: Fake) -> None:
-    fake.script.actions = [("content", "The frames show a worker {")] * 5
+    fake.stub.queue(*[content("The frames show a worker {")] * 5)
     with pytest.raises(CaptionError, match="invalid JSON") as err:
         fake.captioner(retries=3).caption([_frame(1)])
     assert "The frames show a worker" in str(err.value)
-    assert len(fake.script.requests) == 2  # one retry for bad output, not all three
+    assert len(fake.stub.bodies) == 2  # one retry for bad output, not all three
 
 
 def test_malformed_json_once_then_valid_succeeds(fake: Fake) -> None:
-    fake.script.actions = [("content", "not json")]
+    fake.stub.queue(content("not json"))
     assert fake.captioner(retries=1).caption([_frame(1)]).caption == CANNED["caption"]
 
 
 def test_json_missing_fields_is_a_caption_error(fake: Fake) -> None:
-    fake.script.actions = [("content", json.dumps({"entities": []}))] * 2
+    fake.stub.queue(*[content(json.dumps({"entities": []}))] * 2)
     with pytest.raises(CaptionError, match="not a valid caption"):
         fake.captioner(retries=2).caption([_frame(1)])
 
 
 def test_fenced_json_is_accepted(fake: Fake) -> None:
-    fake.script.actions = [("content", "```json\n" + json.dumps(CANNED, indent=2) + "\n```")]
+    fake.stub.queue(content("```json\n" + json.dumps(CANNED, indent=2) + "\n```"))
     assert fake.captioner(retries=0).caption([_frame(1)]).visible_text == ["LOADING DOCK B"]
-    assert len(fake.script.requests) == 1
+    assert len(fake.stub.bodies) == 1
 
 
 def test_caption_many_keeps_input_order_under_concurrency(fake: Fake) -> None:
     # Later batches answer faster, so completion order is the reverse of input order.
     n = 8
-    fake.script.actions = [("echo", 0.02 * (n - i)) for i in range(n)]
+    fake.stub.queue(*[echo(0.02 * (n - i)) for i in range(n)])
     batches = [[_frame(i, h=90, w=160)] for i in range(n)]
     results = fake.captioner().caption_many(
         batches, contexts=[f"batch {i}" for i in range(n)], max_concurrency=3
     )
     assert [r.caption for r in results] == [f"batch {i}" for i in range(n)]
-    assert 2 <= fake.script.max_inflight <= 3
+    assert 2 <= fake.stub.max_inflight <= 3
 
 
 def test_schema_is_strict_and_self_contained() -> None:

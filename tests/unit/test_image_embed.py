@@ -14,20 +14,21 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fake_image_embeddings import MODEL, Script, serve
+from fake_image_embeddings import FAIL, MODEL, SLOW, Script, bad_count, serve
+from openai_stub import OpenAIStub
 
 from avas.errors import DependencyError
 from avas.perception.image_embed_base import pick_keyframes, unit_rows
 from avas.perception.image_embed_http import HTTPImageEmbedder
 
+Fake = tuple[Script, OpenAIStub]
+
 
 @pytest.fixture
-def fake() -> Iterator[tuple[Script, str]]:
+def fake() -> Iterator[Fake]:
     script = Script()
-    server, url = serve(script)
-    yield script, url
-    server.shutdown()
-    server.server_close()
+    with serve(script) as stub:
+        yield script, stub
 
 
 def solid(rgb: tuple[int, int, int], h: int = 120, w: int = 200) -> np.ndarray:
@@ -42,8 +43,9 @@ def embedder(url: str, **kw: Any) -> HTTPImageEmbedder:
     return HTTPImageEmbedder(url + "/v1", MODEL, **kw)
 
 
-def test_images_travel_as_data_uris_and_come_back_as_unit_rows(fake: tuple[Script, str]) -> None:
-    script, url = fake
+def test_images_travel_as_data_uris_and_come_back_as_unit_rows(fake: Fake) -> None:
+    script, stub = fake
+    url = stub.url
     emb = embedder(url, max_side_px=64)
     frames = [solid((230, 20, 20)), solid((20, 20, 230), h=400, w=300)]
     rows = emb.embed_images(frames)
@@ -51,54 +53,59 @@ def test_images_travel_as_data_uris_and_come_back_as_unit_rows(fake: tuple[Scrip
     assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
     assert emb.dim == 4
     # One request per image, in the chat form, with the prompt beside the image.
-    assert len(script.requests) == 2
-    parts = script.requests[0]["messages"][0]["content"]
+    assert len(stub.bodies) == 2
+    parts = stub.bodies[0]["messages"][0]["content"]
     assert [p["type"] for p in parts] == ["image_url", "text"]
     assert parts[1]["text"] == "Represent the given image."
     # The decoded images are the frames (shrunk to max_side_px), not just any JPEG.
     assert max(script.images[1].shape[:2]) == 64
     assert script.images[0].reshape(-1, 3).mean(axis=0)[0] > 200
     texts = emb.embed_texts(["a tomato", "the ocean"])
-    assert script.requests[-1]["input"] == ["a tomato", "the ocean"]
+    assert stub.bodies[-1]["input"] == ["a tomato", "the ocean"]
     sims = texts @ rows.T
     assert sims[0, 0] > 0.9 and sims[1, 1] > 0.9  # red frame ~ tomato, blue frame ~ ocean
     assert sims[0, 1] < 0 and sims[1, 0] < 0
 
 
-def test_a_500_is_retried(fake: tuple[Script, str]) -> None:
-    script, url = fake
-    script.actions = ["500"]
+def test_a_500_is_retried(fake: Fake) -> None:
+    _script, stub = fake
+    url = stub.url
+    stub.queue(FAIL)
     rows = embedder(url, retries=1).embed_images([solid((0, 200, 0))])
     assert rows.shape == (1, 4)
-    assert len(script.requests) == 2
+    assert len(stub.bodies) == 2
 
 
-def test_persistent_500_fails_naming_the_url(fake: tuple[Script, str]) -> None:
-    script, url = fake
-    script.actions = ["500", "500", "500"]
+def test_persistent_500_fails_naming_the_url(fake: Fake) -> None:
+    _script, stub = fake
+    url = stub.url
+    stub.queue(FAIL, FAIL, FAIL)
     with pytest.raises(DependencyError, match=rf"{url}/v1/embeddings failed after 3 attempt.*500"):
         embedder(url, retries=2).embed_texts(["red"])
-    assert len(script.requests) == 3
+    assert len(stub.bodies) == 3
 
 
-def test_timeout_fails_naming_the_url(fake: tuple[Script, str]) -> None:
-    script, url = fake
-    script.actions = ["slow", "slow"]
+def test_timeout_fails_naming_the_url(fake: Fake) -> None:
+    _script, stub = fake
+    url = stub.url
+    stub.queue(SLOW, SLOW)
     with pytest.raises(DependencyError, match=rf"{url}/v1/embeddings .*Timeout"):
         embedder(url, retries=1, timeout_s=0.3).embed_images([solid((1, 2, 3))])
 
 
-def test_a_rejected_request_is_not_retried(fake: tuple[Script, str]) -> None:
-    script, url = fake
+def test_a_rejected_request_is_not_retried(fake: Fake) -> None:
+    _script, stub = fake
+    url = stub.url
     emb = HTTPImageEmbedder(url, "some-other-model", retries=3, backoff_s=0.01)
     with pytest.raises(DependencyError, match=r"rejected .*some-other-model.*HTTP 404"):
         emb.embed_texts(["red"])
-    assert len(script.requests) == 1
+    assert len(stub.bodies) == 1
 
 
-def test_wrong_number_of_vectors_is_an_error(fake: tuple[Script, str]) -> None:
-    script, url = fake
-    script.actions = ["bad-count"]
+def test_wrong_number_of_vectors_is_an_error(fake: Fake) -> None:
+    script, stub = fake
+    url = stub.url
+    stub.queue(bad_count(script))
     with pytest.raises(DependencyError, match=r"sent 2 embedding\(s\) .* for 1 input"):
         embedder(url).embed_texts(["red"])
 
@@ -109,8 +116,9 @@ def test_unreachable_server_names_the_url() -> None:
         emb.embed_images([solid((9, 9, 9))])
 
 
-def test_a_bad_frame_names_the_server(fake: tuple[Script, str]) -> None:
-    _, url = fake
+def test_a_bad_frame_names_the_server(fake: Fake) -> None:
+    _, stub = fake
+    url = stub.url
     with pytest.raises(ValueError, match=r"embeddings: frame must be H x W x 3 uint8"):
         embedder(url).embed_images([np.zeros((10, 10), np.uint8)])
 

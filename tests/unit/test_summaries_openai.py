@@ -7,14 +7,13 @@ that checks each request, writing into the real embedded store through SummaryBu
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openai_stub import OpenAIStub, Reply, Request, chat_completion, error_body
 from pydantic import SecretStr
 
 from avas.config import SummarySettings
@@ -46,15 +45,25 @@ MODEL, KEY, VIDEO = "test-llm", "sk-test-summaries", "talk"
 class Script:
     status: int = 200  # what every answer's HTTP status is
     answer_key: str = "summary"  # the key the model's JSON answer uses
-    requests: list[dict[str, Any]] = field(default_factory=list)
+    stub: OpenAIStub | None = None
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The bodies of the requests that passed the contract check (a refused one never
+        reaches a model)."""
+        assert self.stub is not None
+        return [r.body for r in self.stub.requests if _problem(r) is None]
 
 
-def _problem(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> str | None:
+def _problem(req: Request) -> str | None:
     """What a real server (and our contract) would reject in this request, if anything."""
-    if handler.path != "/v1/chat/completions":
-        return f"unknown path {handler.path}"
-    if handler.headers.get("Authorization") != f"Bearer {KEY}":
+    if req.path != "/v1/chat/completions":
+        return f"unknown path {req.path}"
+    if req.headers.get("Authorization") != f"Bearer {KEY}":
         return "missing or wrong bearer token"
+    body = req.body
+    if not isinstance(body, dict):
+        return "body is not a JSON object"
     if body.get("model") != MODEL:
         return f"unknown model {body.get('model')!r}"
     fmt = body.get("response_format", {})
@@ -76,46 +85,17 @@ def _problem(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> str | Non
 def server() -> Iterator[tuple[str, Script]]:
     script = Script()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            problem = _problem(self, body)
-            if problem is not None:
-                self._send(400, {"error": {"message": problem}})
-                return
-            script.requests.append(body)
-            if script.status != 200:
-                self._send(script.status, {"error": {"message": "overloaded"}})
-                return
-            observed = json.loads(body["messages"][1]["content"])
-            told = observed.get("segment_summaries") or observed["on_screen_text"]
-            about = "; ".join(told)
-            content = json.dumps({script.answer_key: f"A {observed['level']} about {about}."})
-            self._send(
-                200,
-                {
-                    "choices": [{"message": {"content": content}, "finish_reason": "stop"}],
-                    "usage": {"total_tokens": 42},
-                },
-            )
+    def respond(req: Request) -> Reply:
+        if script.status != 200:
+            return Reply(script.status, error_body("overloaded"))
+        observed = json.loads(req.body["messages"][1]["content"])
+        told = observed.get("segment_summaries") or observed["on_screen_text"]
+        about = "; ".join(told)
+        content = {script.answer_key: f"A {observed['level']} about {about}."}
+        return Reply(200, chat_completion(content, tokens=42))
 
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", script
-    httpd.shutdown()
-    httpd.server_close()
+    with OpenAIStub(respond, check=_problem) as script.stub:
+        yield script.stub.v1, script
 
 
 @pytest.fixture
