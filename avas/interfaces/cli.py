@@ -209,7 +209,9 @@ def _answer(service: Service, question: str, video: str | None) -> Answer:
 
 @app.command()
 def ingest(
-    source: Annotated[str, typer.Argument(help="video file, or a live URL (udp://, rtsp://, ...)")],
+    source: Annotated[
+        list[str], typer.Argument(help="video file(s), or a live URL (udp://, rtsp://, ...)")
+    ],
     name: Annotated[
         str | None, typer.Option("--name", help="video id (default: file name + content hash)")
     ] = None,
@@ -220,15 +222,35 @@ def ingest(
     realtime: Annotated[
         bool, typer.Option("--realtime", help="replay a file at real speed, like a camera")
     ] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="chunk-parallel on a Ray cluster: local, auto, host:port or ray://host:port "
+            "(pip install 'avas[cluster]')",
+        ),
+    ] = None,
+    chunk_minutes: Annotated[
+        float, typer.Option("--chunk-minutes", help="with --ray: minutes of video per task")
+    ] = 10.0,
 ) -> None:
-    """Ingest a video file or live stream into the event graph.
+    """Ingest video files or a live stream into the event graph.
 
     Re-running after a crash or Ctrl-C resumes after the last committed event.
     """
     service = _service()
     try:
         mode = "json" if as_json else "quiet" if quiet else "bar"
-        report = _ingest(service, source, name, mode, realtime)
+        if ray is not None:
+            from avas.cluster.commands import ingest_command
+
+            ingest_command(
+                service, source, name=name, address=ray, chunk_minutes=chunk_minutes, mode=mode
+            )
+            return
+        if len(source) != 1:
+            raise InputError("several videos at once need --ray (e.g. --ray local)")
+        report = _ingest(service, source[0], name, mode, realtime)
         if not as_json:
             _print_report(report)
     finally:
@@ -568,6 +590,12 @@ def monitor(
         str | None,
         typer.Option("--keep", help="retention: keep events this long (6h); default: all"),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray", help="one actor per stream on a Ray cluster: local, auto or an address"
+        ),
+    ] = None,
 ) -> None:
     """Watch streams continuously; alerts as JSON lines on stdout (files replay in real time)."""
     from avas.knowledge.retention import parse_duration_ms
@@ -579,16 +607,31 @@ def monitor(
     if keep_ms is not None:
         settings = settings.model_copy(update={"keep_events_ms": keep_ms})
     try:
-        statuses = run_monitor(
-            service,
-            sources,
-            rule_texts=rule or [],
-            rules_file=rules,
-            webhook=webhook,
-            alerts_file=alerts,
-            names=name or None,
-            settings=settings,
-        )
+        if ray is not None:
+            from avas.cluster.commands import monitor_command
+
+            statuses = monitor_command(
+                service,
+                sources,
+                address=ray,
+                rule_texts=rule or [],
+                rules_file=rules,
+                webhook=webhook,
+                alerts_file=alerts,
+                names=name or None,
+                settings=settings,
+            )
+        else:
+            statuses = run_monitor(
+                service,
+                sources,
+                rule_texts=rule or [],
+                rules_file=rules,
+                webhook=webhook,
+                alerts_file=alerts,
+                names=name or None,
+                settings=settings,
+            )
     finally:
         service.close()
     for status in statuses:
