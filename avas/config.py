@@ -5,20 +5,17 @@
 
 Nested sections use ``__`` in variable names, e.g. ``AVAS_PERCEPTION__ASR_LANGUAGE=en``.
 
-Every OpenAI-compatible server is one ``EndpointSettings`` (url, model, api_key, timeout_s,
-retries, response_format) nested in its section: ``AVAS_AGENT__LLM__URL``,
-``AVAS_PERCEPTION__VLM__MODEL``, ``AVAS_SEARCH__RERANKER__URL``, ``AVAS_SUMMARY__LLM__URL``,
-``AVAS_IMAGE_EMBEDDING__SERVER__URL``. The flat names documented before the nesting
-(``AVAS_AGENT__LLM_URL``, ``AVAS_PERCEPTION__CAPTIONER_URL``, ``AVAS_SEARCH__RERANK_URL``,
-``AVAS_SUMMARY__URL``, ``AVAS_IMAGE_EMBEDDING__URL``, and their ``_MODEL``, ``_API_KEY``, ...)
-keep working; where both are set, the nested one wins.
+Each OpenAI-compatible server is one nested ``EndpointSettings``: ``AVAS_AGENT__LLM__URL``,
+``AVAS_PERCEPTION__VLM__*``, ``AVAS_SEARCH__RERANKER__*``, ``AVAS_SUMMARY__LLM__*``,
+``AVAS_IMAGE_EMBEDDING__SERVER__*``. The flat names README documents (``AVAS_AGENT__LLM_URL``,
+``AVAS_PERCEPTION__CAPTIONER_MODEL``, ``AVAS_SUMMARY__URL``, ...) still work; nested ones win.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from platformdirs import user_cache_dir, user_data_dir
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -34,30 +31,21 @@ class EndpointSettings(BaseModel):
     api_key: SecretStr | None = None
     timeout_s: float = Field(60, gt=0, description="per request")
     retries: int = Field(2, ge=0, description="on transport errors, 429 and 5xx, with backoff")
-    response_format: Literal["auto", "json_schema", "json_object"] = Field(
-        "json_schema",
-        description="chat endpoints: vLLM and hosted APIs take json_schema, llama.cpp's server "
-        "json_object; 'auto' tries json_schema and falls back to json_object when refused",
-    )
+    # chat: vLLM/hosted take json_schema, llama.cpp json_object; auto tries one, then the other
+    response_format: Literal["auto", "json_schema", "json_object"] = "json_schema"
 
     def key(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key else None
 
 
-_ENDPOINT_FIELDS = tuple(EndpointSettings.model_fields)
-
-
 def _nest_endpoint(data: Any, field: str, legacy_prefix: str, defaults: dict[str, Any]) -> Any:
-    """Gather one section's endpoint into ``field``: its per-use defaults, then the flat names
-    users already set (``{legacy_prefix}url``, ...), then the nested ones, which win.
-
-    Without this a nested model given only ``url`` would take EndpointSettings' generic defaults
-    rather than the section's own (its model, its timeout)."""
+    """The section's own defaults, then the flat names (``{legacy_prefix}url``, ...), then the
+    nested ones: a nested ``url`` alone must not bring EndpointSettings' generic defaults."""
     if not isinstance(data, dict):
         return data
     data = dict(data)
     merged = dict(defaults)
-    for name in _ENDPOINT_FIELDS:
+    for name in EndpointSettings.model_fields:
         legacy = data.pop(f"{legacy_prefix}{name}", None)
         if legacy is not None:
             merged[name] = legacy
@@ -76,6 +64,17 @@ def _endpoint_field(defaults: dict[str, Any], description: str) -> Any:
     return Field(
         default_factory=lambda: EndpointSettings.model_validate(defaults), description=description
     )
+
+
+class _EndpointSection(BaseModel):
+    """A section with one nested EndpointSettings, gathered by _nest_endpoint."""
+
+    endpoint_spec: ClassVar[tuple[str, str, dict[str, Any]]]  # field, legacy prefix, defaults
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_endpoint(cls, data: Any) -> Any:
+        return _nest_endpoint(data, *cls.endpoint_spec)
 
 
 _VLM = {"model": "Qwen/Qwen2.5-VL-7B-Instruct", "timeout_s": 60}
@@ -155,7 +154,8 @@ class SegmentSettings(BaseModel):
     )
 
 
-class PerceptionSettings(BaseModel):
+class PerceptionSettings(_EndpointSection):
+    endpoint_spec = ("vlm", "captioner_", _VLM)
     captioner: Literal["observations", "openai", "vllm"] = Field(
         "observations",
         description="'observations': the description is built from OCR/ASR/signals only; "
@@ -225,11 +225,6 @@ class PerceptionSettings(BaseModel):
         description="speech window for live sources: shorter windows bound the commit lag",
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _endpoint(cls, data: Any) -> Any:
-        return _nest_endpoint(data, "vlm", "captioner_", _VLM)
-
 
 class EmbeddingSettings(BaseModel):
     model: str = Field(
@@ -237,9 +232,10 @@ class EmbeddingSettings(BaseModel):
     )
 
 
-class ImageEmbeddingSettings(BaseModel):
+class ImageEmbeddingSettings(_EndpointSection):
     """Keyframe embeddings in an image-text space (CLIP-like): the visual modality of search."""
 
+    endpoint_spec = ("server", "", _IMAGE_EMBED)
     backend: Literal["none", "http", "openclip"] = Field(
         "none",
         description="'none': no visual embeddings (the offline default); 'http': an OpenAI-"
@@ -258,15 +254,11 @@ class ImageEmbeddingSettings(BaseModel):
     frames_per_event: int = Field(3, ge=1, le=16, description="keyframes embedded per event")
     max_side_px: int = Field(448, ge=32, description="http: images are shrunk to this side")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _endpoint(cls, data: Any) -> Any:
-        return _nest_endpoint(data, "server", "", _IMAGE_EMBED)
 
-
-class SearchSettings(BaseModel):
+class SearchSettings(_EndpointSection):
     """Moment search (`avas find`, GET /search): the visual modality and optional re-ranking."""
 
+    endpoint_spec = ("reranker", "rerank_", _RERANKER)
     frame_min_score: float = Field(
         0.2,
         ge=-1,
@@ -283,11 +275,6 @@ class SearchSettings(BaseModel):
         "llm: the chat server; cross-encoder: only its model, a local folder, is used (legacy "
         "names AVAS_SEARCH__RERANK_URL, _MODEL, _API_KEY, _TIMEOUT_S, _RESPONSE_FORMAT)",
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _endpoint(cls, data: Any) -> Any:
-        return _nest_endpoint(data, "reranker", "rerank_", _RERANKER)
 
 
 class LinkingSettings(BaseModel):
@@ -306,7 +293,8 @@ class LinkingSettings(BaseModel):
     candidates: int = Field(5, ge=1, le=100, description="nearest stored names considered")
 
 
-class SummarySettings(BaseModel):
+class SummarySettings(_EndpointSection):
+    endpoint_spec = ("llm", "", _SUMMARY_LLM)
     summariser: Literal["extractive", "openai"] = Field(
         "extractive",
         description="'extractive': segment and video summaries list what was shown and said "
@@ -318,13 +306,9 @@ class SummarySettings(BaseModel):
     )
     max_tokens: int = Field(400, ge=16, description="tokens per summary")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _endpoint(cls, data: Any) -> Any:
-        return _nest_endpoint(data, "llm", "", _SUMMARY_LLM)
 
-
-class AgentSettings(BaseModel):
+class AgentSettings(_EndpointSection):
+    endpoint_spec = ("llm", "llm_", _AGENT_LLM)
     policy: Literal["offline", "llm"] = Field(
         "offline",
         description="'offline': deterministic analysis + extractive answers; 'llm': plan-act-"
@@ -352,11 +336,6 @@ class AgentSettings(BaseModel):
     min_dense_score: float = Field(
         0.45, ge=0, le=1, description="below this cosine similarity a hit alone is not evidence"
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _endpoint(cls, data: Any) -> Any:
-        return _nest_endpoint(data, "llm", "llm_", _AGENT_LLM)
 
 
 class Neo4jSettings(BaseModel):
