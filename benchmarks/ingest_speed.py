@@ -23,6 +23,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from avas.config import Settings
 from avas.media.sample import SampleSpec, SceneSpec, demo_spec, make_sample_video
@@ -85,6 +88,139 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], _children(pid)
+    while todo:
+        child_pid = todo.pop()
+        found.append(child_pid)
+        todo += _children(child_pid)
+    return found
+
+
+_TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def _stat_cpu_s(path: Path, *, with_reaped: bool) -> float | None:
+    """utime + stime (+ reaped children's) from a /proc stat file, in seconds."""
+    try:
+        fields = path.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):  # it ended meanwhile
+        return None
+    # After the ")" of comm: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+    ticks = int(fields[11]) + int(fields[12])
+    if with_reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks * _TICK_S
+
+
+def _process_stage(pid: int) -> str:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return "other child"
+    if "avas.ingest.decode_worker" in cmdline:
+        return "decoder child"
+    if "multiprocessing" in cmdline:
+        return "OCR worker"
+    if "ffmpeg" in cmdline.split(" ", 1)[0]:
+        return "audio ffmpeg"
+    return "other child"
+
+
+# Python threads of the ingest process, by (a part of) the name they were started with.
+_THREAD_STAGES = {
+    "MainThread": "main thread",
+    "avas-detect": "detectors",
+    "transcribe": "ASR (whisper)",
+    "frames": "frame reader",
+}
+
+
+def _thread_stage(name: str) -> str:
+    return next((v for k, v in _THREAD_STAGES.items() if k in name), f"thread {name}")
+
+
+class CpuSampler:
+    """CPU seconds per stage of an ingest: this process's threads and its child processes.
+
+    RUSAGE_CHILDREN counts only children that ended and were waited for, so the live tree is
+    sampled from /proc every ``every_s``: each thread and each descendant keeps the last value
+    seen (a child that ends loses at most one interval). Python threads are named by their
+    thread name; native threads (whisper's, torch's) by their OS name.
+    """
+
+    def __init__(self, every_s: float = 1.0, native: dict[int, str] | None = None) -> None:
+        self._last: dict[tuple[str, int], tuple[str, float]] = {}
+        self._native = native or {}
+        self._every_s = every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="avas-cpu-sampler", daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        names = {t.native_id: t.name for t in threading.enumerate()}
+        for task in Path(f"/proc/{me}/task").iterdir():
+            tid = int(task.name)
+            cpu = _stat_cpu_s(task / "stat", with_reaped=False)
+            if cpu is None:
+                continue
+            if tid in names:
+                stage = _thread_stage(names[tid])
+            else:
+                stage = f"native threads of {self._native.get(tid, 'ingest')}"
+            self._last[("t", tid)] = (stage, cpu)
+        for pid in _descendants(me):
+            cpu = _stat_cpu_s(Path(f"/proc/{pid}/stat"), with_reaped=True)
+            if cpu is not None:
+                known = self._last.get(("p", pid))
+                stage = known[0] if known else _process_stage(pid)
+                self._last[("p", pid)] = (stage, cpu)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every_s):
+            self._sample()
+
+    def stop(self) -> dict[str, float]:
+        """Seconds per stage, and ``total``: exact, from getrusage once the children ended."""
+        self._stop.set()
+        self._thread.join()
+        stages: dict[str, float] = {}
+        self._sample()
+        for stage, cpu in self._last.values():
+            stages[stage] = stages.get(stage, 0.0) + cpu
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+        total = own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
+        stages["unattributed"] = max(0.0, total - sum(stages.values()))
+        stages["total"] = total
+        return stages
+
+
+def _tag_threads(tags: dict[int, str], owner: str) -> None:
+    """Threads not yet tagged belong to ``owner`` (the model just warmed up)."""
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        tags.setdefault(int(task.name), owner)
+
+
+def _load_tagged(service: Any, video: Path) -> dict[int, str]:
+    """Load and warm each model in turn, so its native thread pools can be named."""
+    tags: dict[int, str] = {}
+    _tag_threads(tags, "startup")
+    service.embedder.embed(["warming up the embedder"])
+    _tag_threads(tags, "the embedder (torch)")
+    if service.speech_recognizer is not None:  # 20 s of the video's own sound
+        ffmpeg = shutil.which("ffmpeg") or "ffmpeg"
+        cmd = [ffmpeg, "-v", "error", "-i", str(video), "-t", "20", "-vn", "-ac", "1"]
+        pcm = subprocess.run([*cmd, "-ar", "16000", "-f", "f32le", "-"], capture_output=True)
+        samples = np.frombuffer(pcm.stdout, dtype=np.float32)
+        list(service.speech_recognizer.transcribe(samples))
+        _tag_threads(tags, "whisper (ctranslate2)")
+    _ = service.pipeline  # the rest, outside the timed region
+    _tag_threads(tags, "the other models")
+    return tags
+
+
 def child(video: Path, home: Path, stage: str) -> None:
     """Runs in a fresh process: one stage on one file; prints a JSON line."""
     from avas.ingest import open_source
@@ -101,11 +237,18 @@ def child(video: Path, home: Path, stage: str) -> None:
         source.close()
     else:
         service = Service(settings)
-        _ = service.pipeline  # load the models outside the timed region
+        native = _load_tagged(service, video)  # outside the timed region
+        loaded = CpuSampler(native=native)
+        loaded._sample()
+        before = loaded.stop()  # what loading the models cost, taken off below
+        sampler = CpuSampler(native=native)
         report = service.ingest(video, name="bench")
+        service.close()  # ends the OCR worker: its CPU is then in RUSAGE_CHILDREN
+        stages = sampler.stop()
         result |= {"seconds": report.seconds, "events": report.events}
         result |= {"frames": report.frames_sampled, "ocr_frames": report.frames_ocr}
-        service.close()
+        for stage, cpu in stages.items():
+            result[f"cpu:{stage}"] = round(cpu - before.get(stage, 0.0), 2)
     # The ingest process plus its largest child (the OCR worker; ffmpeg readers are small).
     # Not RUSAGE_CHILDREN: a child started by fork/vfork + exec inherits the parent's peak as its
     # own ru_maxrss, which counted this process twice. A child's VmHWM is its own.

@@ -47,7 +47,12 @@ def prefetch(items: Iterator[T], *, maxsize: int) -> Generator[T, None, None]:
         except BaseException as exc:  # handed to the consumer, re-raised there
             put(_Failure(exc))
 
-    worker = threading.Thread(target=produce, name="avas-prefetch", daemon=True)
+    # Named after the stage it runs (a generator's function name): CPU per stage can be told
+    # apart in /proc (benchmarks/ingest_speed.py).
+    stage = getattr(items, "__name__", "")
+    worker = threading.Thread(
+        target=produce, name=f"avas-prefetch-{stage}" if stage else "avas-prefetch", daemon=True
+    )
     worker.start()
     try:
         while True:
