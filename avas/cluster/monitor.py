@@ -308,6 +308,10 @@ def _poll(ray: Any, s: _Stream, alert: Any) -> None:
         batch: StreamBatch = ray.get(s.actor.take.remote(), timeout=60)
     except ray.exceptions.GetTimeoutError:
         return
+    except ray.exceptions.RayError as exc:  # its process died: Ray restarts the actor
+        s.state = "reconnecting"
+        s.last_error = f"stream worker lost: {type(exc).__name__}"
+        return
     if batch.state is None or (s.pid is not None and batch.pid != s.pid):
         # A new actor process (first start, or Ray restarted a dead one): go on from the store.
         if s.pid is not None:

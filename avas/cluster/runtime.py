@@ -12,9 +12,11 @@ local cluster here binds 127.0.0.1 only, sends no usage statistics and starts no
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
 from avas.errors import DependencyError, InputError
 
@@ -28,6 +30,9 @@ def require_ray() -> ModuleType:
     """The ``ray`` module, or a DependencyError naming the extra to install."""
     # Before Ray reads them at import (and before any process of it starts): no usage reports.
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    # Agents and the GCS start slowly on a busy machine: wait longer for them than the defaults.
+    os.environ.setdefault("RAY_agent_register_timeout_ms", "180000")
+    os.environ.setdefault("RAY_gcs_server_port_wait_time_s", "180")
     try:
         import ray
     except ImportError as exc:
@@ -49,15 +54,60 @@ def pin_loopback() -> None:
     ray_constants.ENABLE_RAY_CLUSTER = False
 
 
-def local_node_args(num_cpus: int) -> dict[str, object]:
-    """Arguments for a loopback-only node (``ray.init`` or ``Cluster.add_node``)."""
-    return {
+def free_loopback_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def local_node_args(num_cpus: int, *, head: bool = True) -> dict[str, Any]:
+    """Arguments for a loopback-only node (``Cluster(head_node_args=...)`` or ``add_node``).
+
+    The agents' ports are given, not left to them: a raylet waits at most 15 s for an agent to
+    report the port it picked and aborts after that, which a busy machine overran (measured
+    with Ray 2.60 under a load average of 21 on 2 cores).
+    """
+    args: dict[str, Any] = {
         "node_ip_address": LOOPBACK,
         "num_cpus": num_cpus,
         "num_gpus": 0,
         "object_store_memory": OBJECT_STORE_BYTES,
-        "include_dashboard": False,
+        "metrics_agent_port": free_loopback_port(),
+        "metrics_export_port": free_loopback_port(),
+        "dashboard_agent_listen_port": free_loopback_port(),
+        "runtime_env_agent_port": free_loopback_port(),
     }
+    if head:
+        args["include_dashboard"] = False
+    return args
+
+
+@contextmanager
+def local_cluster(nodes: int = 1, cpus_per_node: int = 1) -> Iterator[Any]:
+    """A Ray cluster of ``nodes`` raylets on this machine, every process on 127.0.0.1, this
+    process its driver (``ray.cluster_utils.Cluster``, as Ray's own multi-node tests make one)."""
+    ray = require_ray()
+    pin_loopback()
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args=local_node_args(cpus_per_node))
+    try:
+        for _ in range(nodes - 1):
+            cluster.add_node(**local_node_args(cpus_per_node, head=False))
+        cluster.wait_for_nodes()
+        ray.init(
+            address=cluster.address,
+            _node_ip_address=LOOPBACK,
+            logging_level="WARNING",
+            log_to_driver=False,
+        )
+        try:
+            yield cluster
+        finally:
+            ray.shutdown()
+    finally:
+        cluster.shutdown()
 
 
 @contextmanager
@@ -71,23 +121,15 @@ def connected(address: str, *, num_cpus: int | None = None) -> Iterator[ModuleTy
         yield ray
         return
     if address == "local":
+        with local_cluster(1, num_cpus or os.cpu_count() or 1):
+            yield ray
+        return
+    kwargs: dict[str, object] = {"logging_level": "WARNING", "log_to_driver": False}
+    if is_loopback(address_host(address)):
         pin_loopback()
-        ray.init(
-            _node_ip_address=LOOPBACK,
-            num_cpus=num_cpus or os.cpu_count() or 1,
-            num_gpus=0,
-            object_store_memory=OBJECT_STORE_BYTES,
-            include_dashboard=False,
-            logging_level="WARNING",
-            log_to_driver=False,
-        )
-    else:
-        kwargs: dict[str, object] = {"logging_level": "WARNING", "log_to_driver": False}
-        if is_loopback(address_host(address)):
-            pin_loopback()
-            if not address.startswith("ray://"):
-                kwargs["_node_ip_address"] = LOOPBACK
-        ray.init(address=address, **kwargs)
+        if not address.startswith("ray://"):
+            kwargs["_node_ip_address"] = LOOPBACK
+    ray.init(address=address, **kwargs)
     try:
         yield ray
     finally:

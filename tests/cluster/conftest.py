@@ -68,28 +68,10 @@ def reference(
 def ray_cluster() -> Iterator[Any]:
     """Two nodes (the head and one more), every process on loopback; the test process is the
     driver. Not skipped without Ray: the test path installs ``avas[cluster]``."""
-    from avas.cluster.runtime import local_node_args, pin_loopback, require_ray
+    from avas.cluster.runtime import local_cluster
 
-    ray = require_ray()
-    pin_loopback()
-    from ray.cluster_utils import Cluster
-
-    cluster = Cluster(initialize_head=True, head_node_args=local_node_args(1))
-    worker_args = local_node_args(1)
-    del worker_args["include_dashboard"]  # a head-node option
-    cluster.add_node(**worker_args)
-    cluster.wait_for_nodes()
-    ray.init(
-        address=cluster.address,
-        _node_ip_address="127.0.0.1",
-        logging_level="WARNING",
-        log_to_driver=False,
-    )
-    try:
+    with local_cluster(nodes=2, cpus_per_node=1) as cluster:
         yield cluster
-    finally:
-        ray.shutdown()
-        cluster.shutdown()
 
 
 def fresh_service(tmp_path: Path) -> Service:

@@ -1,0 +1,217 @@
+"""Chunked ingest on a real two-node Ray cluster (both nodes on 127.0.0.1, one CPU each).
+
+The 4-minute video is ingested in 1-minute chunks and compared with the single-process ingest
+of the same file: the events tile the video the same way, the answers cite the same spans. A
+worker killed mid-chunk is retried; an interrupted run resumes and redoes nothing committed; a
+broken file fails alone. Every Ray process talks on loopback only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from avas.cluster.ingest import ClusterProgress, ClusterReport, ingest_on_ray
+from avas.cluster.net import is_loopback
+from avas.cluster.seams import tiling_problems
+from avas.media.sample import SampleManifest
+from avas.service import Service
+from graph_schema import EdgeType, fmt_span
+
+from .conftest import fresh_service
+
+pytestmark = pytest.mark.slow
+
+CHUNK_MS = 60_000
+QUESTIONS = (
+    ("What did the speaker say about the budget?", "four million"),
+    ("What on-screen text mentions the harbor?", "HARBOR BRIDGE"),
+    ("What text appeared right after 'LOADING DOCK B'?", "BUDGET REVIEW"),
+)
+
+
+def _spans(service: Service, video_id: str) -> list[tuple[int, int]]:
+    return [(e.span.start_ms, e.span.end_ms) for e in service.store.events(video_id)]
+
+
+def _answers(service: Service, video_id: str) -> list[list[str]]:
+    from agents.graph import agent_for, ask
+
+    agent = agent_for(service)
+    return [
+        [fmt_span(c.span) for c in ask(agent, q, video_id=video_id).citations[:1]]
+        for q, _ in QUESTIONS
+    ]
+
+
+@pytest.fixture(scope="module")
+def chunked(
+    ray_cluster: Any, long_video: SampleManifest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Service, list[ClusterReport], list[ClusterProgress]]:
+    """The 4-minute video and a broken file, ingested together on the cluster."""
+    broken = tmp_path_factory.mktemp("broken") / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypisom" + os.urandom(4000))
+    service = fresh_service(tmp_path_factory.mktemp("chunked"))
+    seen: list[ClusterProgress] = []
+    reports = ingest_on_ray(
+        service,
+        [Path(long_video.path), broken],
+        names=["long", "broken"],
+        chunk_ms=CHUNK_MS,
+        progress=seen.append,
+    )
+    return service, reports, seen
+
+
+def test_chunked_ingest_tiles_the_video_like_one_process(
+    chunked: tuple[Service, list[ClusterReport], list[ClusterProgress]],
+    reference: Service,
+    long_video: SampleManifest,
+) -> None:
+    service, (report, _), seen = chunked
+    assert report.error is None
+    assert report.chunks >= 4  # 4 minutes in 1-minute chunks
+    ours, theirs = service.store.events("long"), reference.store.events("long")
+    assert tiling_problems(ours, duration_ms=long_video.duration_ms) == []
+    assert abs(len(ours) - len(theirs)) <= 2
+    # The same windows, hence the same deterministic ids, as the one-process ingest.
+    assert [e.id for e in ours] == [e.id for e in theirs]
+    assert report.mismatched_windows == 0
+    # Every event but the first follows the one before it, across seams too.
+    for before, after in itertools.pairwise(ours):
+        details = service.store.neighbors(after.id, before=1, after=0)
+        assert [e.id for e in details] == [before.id]
+    # Both nodes perceived, and progress counted the chunks up to all of them.
+    assert report.nodes_used == 2
+    done = [p.chunks_done for p in seen if p.video_id == "long" and p.stage == "perceive"]
+    assert done == list(range(1, report.chunks + 1))
+    assert seen[-1].nodes == 2 and seen[-1].workers == 2
+    assert service.store.get_video("long").status == "complete"  # type: ignore[union-attr]
+
+
+def test_chunked_ingest_answers_like_one_process(
+    chunked: tuple[Service, list[ClusterReport], list[ClusterProgress]], reference: Service
+) -> None:
+    service, _, _ = chunked
+    ours, theirs = _answers(service, "long"), _answers(reference, "long")
+    assert ours == theirs
+    for (question, _fact), cited in zip(QUESTIONS, ours, strict=True):
+        assert cited, question
+    texts = " ".join(
+        t.text for t in service.store.event_details(service.store.events("long")[0].id).texts
+    )
+    assert "WELCOME" in texts
+
+
+def test_a_broken_file_fails_alone(
+    chunked: tuple[Service, list[ClusterReport], list[ClusterProgress]],
+) -> None:
+    service, (good, bad), _ = chunked
+    assert good.error is None and good.events > 0
+    assert bad.error is not None and "InputError" in bad.error and "broken.mp4" in bad.error
+    assert service.store.get_video("broken") is None
+
+
+def test_a_killed_worker_has_its_chunk_retried(
+    ray_cluster: Any, long_video: SampleManifest, reference: Service, tmp_path: Path
+) -> None:
+    service = fresh_service(tmp_path)
+    killed: list[int] = []
+    stop = threading.Event()
+
+    def kill_one_perceiving_worker() -> None:
+        # Ray titles a worker process after the task it runs.
+        while not stop.is_set() and not killed:
+            for proc in psutil.process_iter(["pid", "cmdline"]):
+                cmdline = " ".join(proc.info["cmdline"] or [])
+                if cmdline.startswith("ray::avas-perceive-chunk"):
+                    time.sleep(2)  # mid-chunk: its models are loading or it is perceiving
+                    try:
+                        os.kill(proc.info["pid"], signal.SIGKILL)
+                    except ProcessLookupError:
+                        continue
+                    killed.append(proc.info["pid"])
+                    return
+            time.sleep(0.2)
+
+    killer = threading.Thread(target=kill_one_perceiving_worker, daemon=True)
+    killer.start()
+    try:
+        (report,) = ingest_on_ray(
+            service, [Path(long_video.path)], names=["long"], chunk_ms=CHUNK_MS
+        )
+    finally:
+        stop.set()
+        killer.join(10)
+    assert killed, "no perceiving worker was seen to kill"
+    assert report.error is None
+    assert [e.id for e in service.store.events("long")] == [
+        e.id for e in reference.store.events("long")
+    ]
+    service.close()
+
+
+def test_an_interrupted_run_resumes_and_redoes_nothing(
+    ray_cluster: Any, long_video: SampleManifest, reference: Service, tmp_path: Path
+) -> None:
+    service = fresh_service(tmp_path)
+
+    def interrupt_after_two_chunks(p: ClusterProgress) -> None:
+        if p.stage == "perceive" and p.chunks_done == 2:
+            raise KeyboardInterrupt  # as Ctrl-C would, between two commits
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest_on_ray(
+            service,
+            [Path(long_video.path)],
+            names=["long"],
+            chunk_ms=CHUNK_MS,
+            progress=interrupt_after_two_chunks,
+        )
+    kept = service.store.events("long")
+    assert kept and service.store.get_video("long").status == "ingesting"  # type: ignore[union-attr]
+
+    (resumed,) = ingest_on_ray(service, [Path(long_video.path)], names=["long"], chunk_ms=CHUNK_MS)
+    assert resumed.error is None
+    assert resumed.events_skipped == len(kept)
+    assert resumed.resumed_from_ms == kept[-1].span.end_ms > 0
+    # Only what was not committed was perceived again: no chunk starts before the resume point.
+    assert resumed.media_ms == long_video.duration_ms - resumed.resumed_from_ms
+    assert [e.id for e in service.store.events("long")] == [
+        e.id for e in reference.store.events("long")
+    ]
+    nexts = [e for e in service.store.events("long") if service.store.neighbors(e.id, before=1)]
+    assert len(nexts) == len(service.store.events("long")) - 1
+    assert EdgeType.NEXT  # the NEXT chain is what neighbors() walks
+
+    (again,) = ingest_on_ray(service, [Path(long_video.path)], names=["long"], chunk_ms=CHUNK_MS)
+    assert (again.chunks, again.plan_chunks, again.events) == (0, 0, 0)
+    service.close()
+
+
+def test_every_ray_process_talks_on_loopback_only(chunked: Any) -> None:
+    """After tasks ran on both nodes: no socket of the driver, the raylets, the GCS, the agents
+    or the workers listens on or connects to anything but loopback."""
+    me = psutil.Process()
+    procs = [me, *me.children(recursive=True)]
+    assert any("raylet" in " ".join(p.cmdline()) for p in procs if p.is_running())
+    outside = []
+    for proc in procs:
+        try:
+            conns = proc.net_connections(kind="inet")
+        except psutil.Error:
+            continue
+        for c in conns:
+            local = c.laddr.ip if c.laddr else None
+            remote = c.raddr.ip if c.raddr else None
+            if (local and not is_loopback(local)) or (remote and not is_loopback(remote)):
+                outside.append((proc.pid, " ".join(proc.cmdline())[:60], c.laddr, c.raddr))
+    assert outside == []
