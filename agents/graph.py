@@ -20,6 +20,7 @@ from avas.errors import DependencyError, InputError
 from avas.graph.base import EventGraphStore
 from avas.perception.base import Embedder, SpeechRecognizer, TextReader
 from avas.perception.captioner_base import Captioner
+from avas.retrieval.hybrid import EvidenceSearch
 
 # A compiled agent graph: state in, state (with "answer") out; both policies build one.
 Agent = CompiledStateGraph[AgentState, None, AgentState, AgentState]
@@ -27,7 +28,7 @@ Agent = CompiledStateGraph[AgentState, None, AgentState, AgentState]
 
 class AgentParts(Protocol):
     """What the composition root hands the agent (avas.service.Service is one): the agent takes
-    its store, embedder and perceivers from here and builds nothing of its own."""
+    its store, embedder, retriever and perceivers from here and builds nothing of its own."""
 
     @property
     def settings(self) -> Settings: ...
@@ -41,6 +42,9 @@ class AgentParts(Protocol):
     def speech_recognizer(self) -> SpeechRecognizer | None: ...
     @property
     def captioner(self) -> Captioner | None: ...
+    def moment_finder(self) -> EvidenceSearch:
+        """The retriever `avas find` uses (frame modality and re-ranker as configured)."""
+        ...
 
 
 MAX_QUESTION_CHARS = 2_000
@@ -67,9 +71,7 @@ def build_agent(tools: Toolkit, *, min_dense: float = 0.45, verify: bool = False
 
 
 def agent_for(service: AgentParts) -> Agent:
-    """The agent over the parts' store and embedder, with the policy their settings name."""
-    from avas.retrieval.hybrid import HybridRetriever
-
+    """The agent over the parts' store and retriever, with the policy their settings name."""
     cfg = service.settings.agent
     looker = None
     if cfg.look_again:
@@ -85,7 +87,7 @@ def agent_for(service: AgentParts) -> Agent:
         )
     tools = Toolkit(
         service.store,
-        HybridRetriever(service.store, service.embedder),
+        service.moment_finder(),
         top_k=cfg.top_k,
         looker=looker,
     )

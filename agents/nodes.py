@@ -57,14 +57,16 @@ def judge_hit(
     A close sentence alone is never enough: "money" is near "country", yet not said.
     A name may be in the ``context`` (what was said around the hit, in its event): a sentence
     often says "she" of the person named a sentence before.
+    An event whose keyframes stood out for the question (``frame``, the image model's judgement
+    of the whole question) is visual evidence even where its description lacks the words.
     """
     words = analysis.keywords
     if not words:
-        return e if e.dense >= bar else None
+        return e if e.dense >= bar or e.frame > 0 else None
     around = f"{e.text} {context}"
     if any(judge.word_support(n, around, semantic=False) < 1.0 for n in analysis.names):
         return None
-    if analysis.focus:
+    if analysis.focus and not e.frame:
         held = [f for f in analysis.focus if judge.word_support(f, e.text) >= FOCUS_SIMILAR]
         exact = [f for f in analysis.focus if f in STRICT]  # "green" asked: "blue" is no answer
         if not held or len(held) * 2 < len(analysis.focus) or not set(exact) <= set(held):
@@ -73,7 +75,7 @@ def judge_hit(
     for n in analysis.names:
         support[n] = 1.0
     share = sum(v >= WORD_SIMILAR for v in support.values()) / len(words)
-    if share >= 0.5 or (share > 0 and e.dense >= bar):
+    if share >= 0.5 or (share > 0 and e.dense >= bar) or e.frame > 0:
         return e.model_copy(update={"coverage": round(share, 3)})
     return None
 
@@ -218,7 +220,16 @@ def make_nodes(tools: Toolkit, *, min_dense: float, verify: bool = False) -> dic
                 j = _best_child(tools, judge, analysis, j, bar) or j
             if in_window(j, analysis) and all(k.node_id != j.node_id for k in kept):
                 kept.append(j)
-        kept.sort(key=lambda e: (-e.coverage, e.kind is NodeKind.EVENT, -e.fused, e.span.start_ms))
+        # Among equally supported hits, the re-ranker's order (when one ran) before the fusion's.
+        kept.sort(
+            key=lambda e: (
+                -e.coverage,
+                e.kind is NodeKind.EVENT,
+                -(e.rerank if e.rerank is not None else float("-inf")),
+                -e.fused,
+                e.span.start_ms,
+            )
+        )
         return kept, bar
 
     def analyse_node(state: AgentState) -> AgentState:

@@ -1,7 +1,11 @@
 """The agent's tools: thin, typed wrappers over the retrievers and the store.
 
-tools = Toolkit(store, HybridRetriever(store, embedder))
+tools = Toolkit(store, service.moment_finder())  # the retriever `avas find` uses
 tools.search("budget", modality="speech", video_id="talk")
+
+The retriever is passed in (any ``EvidenceSearch``): the composition root hands over the one
+`avas find` uses, so the frame modality and the re-ranker serve the agent when configured; a
+bare ``HybridRetriever`` is the first stage alone.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from agents.state import Modality
 from avas.graph.base import EventDetails, EventGraphStore, Relation
-from avas.retrieval.hybrid import Evidence, HybridRetriever
+from avas.retrieval.hybrid import Evidence, EvidenceSearch
 from graph_schema import Entity, EntityKind, Event, NodeKind, TimeSpan, normalize_name
 
 if TYPE_CHECKING:
@@ -29,7 +33,7 @@ KINDS: dict[Modality, tuple[NodeKind, ...]] = {
 @dataclass(frozen=True)
 class Toolkit:
     store: EventGraphStore
-    retriever: HybridRetriever
+    retriever: EvidenceSearch
     top_k: int = 8
     looker: SpanLooker | None = None  # "look again"; None: no denser look (e.g. no media)
 
@@ -190,4 +194,4 @@ class Toolkit:
         return self.looker.look(video_id, span, question=question)
 
     def models(self) -> list[str]:
-        return [self.retriever.embedder.model_id]
+        return self.retriever.model_ids()

@@ -6,12 +6,17 @@
 Each result also carries ``coverage``: the share of the query's content words found in the
 result's text (spaces ignored, since OCR drops them). Dense similarity alone finds *something*
 for any query; coverage is what lets the agent tell evidence from a near miss.
+
+``EvidenceSearch`` is the seam the agent searches through. This first stage is one side of it;
+``avas.retrieval.moments.MomentFinder`` (what `avas find` uses) is the other, adding the frame
+modality and the re-ranker when they are configured.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
@@ -32,6 +37,39 @@ class Evidence(BaseModel):
     fused: float = Field(description="reciprocal-rank-fusion score")
     dense: float = Field(0.0, description="cosine similarity, 0 when not a dense hit")
     coverage: float = Field(0.0, ge=0, le=1, description="share of query words in the text")
+    frame: float = Field(
+        0.0,
+        description="image-text similarity of the event's keyframes, set only when they stand "
+        "out from the video's other keyframes for this query (the frame modality)",
+    )
+    rerank: float | None = Field(None, description="the re-ranker's relevance, when one ran")
+
+
+class EvidenceSearch(Protocol):
+    """What the agent searches through: node-level evidence and how high a hit must score."""
+
+    embedder: Embedder
+
+    def search(
+        self,
+        query: str,
+        *,
+        kinds: Sequence[NodeKind] = ...,
+        video_id: str | None = None,
+        k: int = 8,
+        keywords: Sequence[str] | None = None,
+    ) -> list[Evidence]: ...
+
+    def dense_bar(
+        self,
+        query: str,
+        *,
+        kinds: Sequence[NodeKind] = ...,
+        video_id: str | None = None,
+        floor: float = 0.3,
+    ) -> float: ...
+
+    def model_ids(self) -> list[str]: ...
 
 
 def word_coverage(words: Sequence[str], text: str) -> float:
@@ -59,7 +97,18 @@ class HybridRetriever:
         words = list(keywords) if keywords is not None else content_words(query)
         if not words and not query.strip():
             return []
-        pool = max(k * 4, 20)
+        return self.fused(query, words, kinds=kinds, video_id=video_id, pool=max(k * 4, 20))[:k]
+
+    def fused(
+        self,
+        query: str,
+        words: Sequence[str],
+        *,
+        kinds: Sequence[NodeKind],
+        video_id: str | None,
+        pool: int,
+    ) -> list[Evidence]:
+        """Every dense and keyword hit of the ``pool`` best each, fused, best first."""
         vector = self.embedder.embed([query])[0]
         dense = self.store.vector_search(vector, k=pool, kinds=kinds, video_id=video_id)
         keyword = (
@@ -88,7 +137,10 @@ class HybridRetriever:
             for node_id, score in fused.items()
         ]
         results.sort(key=lambda e: (-e.coverage, -e.fused, e.span.start_ms))
-        return results[:k]
+        return results
+
+    def model_ids(self) -> list[str]:
+        return [self.embedder.model_id]
 
     def dense_bar(
         self,

@@ -13,21 +13,26 @@ merge into one contiguous moment. A query with no evidence (no word found, dense
 With an image-text embedder (``ImageEmbedder``, CLIP-like) and keyframe vectors in the store, a
 fourth modality, "frame", compares the query with the keyframes themselves and joins the same
 fusion; without one it costs nothing. A ``Reranker``, when given, re-orders the top moments.
+
+The agent searches through the same object (``search``: node-level evidence, the
+``EvidenceSearch`` seam), so the frame modality and the re-ranker serve it too; without either,
+``search`` is exactly the first-stage ``HybridRetriever.search``.
 """
 
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from avas.graph.base import EventGraphStore, SearchHit
+from avas.graph.base import SEARCHABLE, EventGraphStore, SearchHit
 from avas.perception.base import Embedder
 from avas.perception.image_embed_base import ImageEmbedder
-from avas.retrieval.hybrid import RRF_K
+from avas.retrieval.hybrid import RRF_K, Evidence, HybridRetriever, word_coverage
 from avas.retrieval.rerank_base import Reranker, reorder
 from avas.text import content_words
 from graph_schema import Event, NodeKind, TimeSpan, normalize_name
@@ -42,6 +47,13 @@ _KIND: dict[Modality, NodeKind] = {
 }
 _MODALITY: dict[NodeKind, Modality] = {kind: m for m, kind in _KIND.items()}
 _WORDY: tuple[Modality, ...] = ("speech", "text", "caption")  # searched by words and text vectors
+# How a node kind is named to the re-ranker (as `avas find` names a moment's modality).
+_NAMES: dict[NodeKind, str] = {
+    NodeKind.SPEECH: "speech",
+    NodeKind.TEXT: "text",
+    NodeKind.EVENT: "caption",
+    NodeKind.SUMMARY: "summary",
+}
 
 # Offline captions restate the event's speech and text, so on their own they get less weight:
 # a caption match is only the best evidence when nothing more precise matched as well.
@@ -197,6 +209,96 @@ class MomentFinder:
         self.frame_min_score = frame_min_score
         self.reranker = reranker
         self.rerank_top_n = rerank_top_n
+        self.hybrid = HybridRetriever(store, embedder)
+
+    # -- node-level evidence, for the agent (the EvidenceSearch seam) --------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        kinds: Sequence[NodeKind] = SEARCHABLE,
+        video_id: str | None = None,
+        k: int = 8,
+        keywords: Sequence[str] | None = None,
+    ) -> list[Evidence]:
+        """The first stage's fused hits, with events whose keyframes stand out for the query
+        (when there are frames), the head re-ordered by the re-ranker (when there is one)."""
+        words = list(keywords) if keywords is not None else content_words(query)
+        if not words and not query.strip():
+            return []
+        pool = max(k * 4, 20)
+        found = self.hybrid.fused(query, words, kinds=kinds, video_id=video_id, pool=pool)
+        if NodeKind.EVENT in kinds:
+            found = self._with_frames(query, words, found, video_id=video_id, pool=pool)
+        if self.reranker is not None and len(found) > 1:
+            head, tail = found[: self.rerank_top_n], found[self.rerank_top_n :]
+            passages = [f"({_NAMES.get(e.kind, e.kind.value)}) {e.text}" for e in head]
+            scores = self.reranker.score(query, passages)
+            rated = [e.model_copy(update={"rerank": s}) for e, s in zip(head, scores, strict=True)]
+            found = reorder(rated, scores) + tail
+        return found[:k]
+
+    def dense_bar(
+        self,
+        query: str,
+        *,
+        kinds: Sequence[NodeKind] = SEARCHABLE,
+        video_id: str | None = None,
+        floor: float = 0.3,
+    ) -> float:
+        return self.hybrid.dense_bar(query, kinds=kinds, video_id=video_id, floor=floor)
+
+    def model_ids(self) -> list[str]:
+        extra = [m.model_id for m in (self.image_embedder, self.reranker) if m is not None]
+        return [self.embedder.model_id, *extra]
+
+    def _with_frames(
+        self,
+        query: str,
+        words: Sequence[str],
+        found: list[Evidence],
+        *,
+        video_id: str | None,
+        pool: int,
+    ) -> list[Evidence]:
+        """``found`` joined by the events whose keyframes stand out from the video's own for
+        the query: similarity at least the median plus three robust deviations (MAD) of every
+        event's, and ``frame_min_score``; with fewer than 8 events, at least 0.5 (image-text
+        cosines are on their own scale, and a few frames show no distribution)."""
+        if self.image_embedder is None or not self.store.has_frames(video_id):
+            return found
+        vector = self.image_embedder.embed_texts([query.strip()])[0]
+        hits = self.store.frame_search(vector, k=max(pool, 256), video_id=video_id)
+        scores = [h.score for h in hits]
+        if len(scores) < 8:
+            bar = max(self.frame_min_score, 0.5)
+        else:
+            median = statistics.median(scores)
+            mad = statistics.median(abs(s - median) for s in scores) * 1.4826
+            bar = max(self.frame_min_score, median + 3 * mad)
+        by_id = {e.node_id: e for e in found}
+        weight = BASE_WEIGHTS["frame"]
+        for rank, hit in enumerate(h for h in hits[:pool] if h.score >= bar):
+            add = weight / (RRF_K + rank + 1)
+            known = by_id.get(hit.id)
+            by_id[hit.id] = (
+                known.model_copy(update={"fused": known.fused + add, "frame": hit.score})
+                if known is not None
+                else Evidence(
+                    node_id=hit.id,
+                    kind=hit.kind,
+                    video_id=hit.video_id,
+                    span=hit.span,
+                    text=hit.text,
+                    fused=add,
+                    frame=hit.score,
+                    coverage=word_coverage(words, hit.text),
+                )
+            )
+        return sorted(by_id.values(), key=lambda e: (-e.coverage, -e.fused, e.span.start_ms))
+
+    # -- moments, for `avas find` -------------------------------------------------------------
 
     def find(
         self,

@@ -150,13 +150,9 @@ def _append(path: Path, line: str, lock: threading.Lock) -> None:
 
 def _toolkit(service: Service) -> Toolkit:
     from agents.tools import Toolkit
-    from avas.retrieval.hybrid import HybridRetriever
 
-    return Toolkit(
-        service.store,
-        HybridRetriever(service.store, service.embedder),
-        top_k=service.settings.agent.top_k,
-    )
+    # The retriever the agent and `avas find` use (frames and re-ranker when configured).
+    return Toolkit(service.store, service.moment_finder(), top_k=service.settings.agent.top_k)
 
 
 def _answer(agent: Any, tools: Toolkit, q: BenchQuestion, video_id: str) -> Prediction:
