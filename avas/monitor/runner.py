@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,75 +33,24 @@ import numpy as np
 from avas.config import MonitorSettings
 from avas.errors import AvasError, InputError
 from avas.ingest import is_live_uri, open_source
-from avas.ingest.base import AudioChunk, Frame, Gap, MediaSource, RGBImage, SourceInfo
-from avas.ingest.file_source import scaled_size
+from avas.ingest.base import Gap, MediaSource
 from avas.knowledge.retention import prune_video
 from avas.monitor.alerts import Alert, AlertGate, AlertSink, FileSink, JsonLinesSink, WebhookSink
 from avas.monitor.rules import Rule, RuleEvaluator, RuleVerifier, load_rules, rule_from_text
-from avas.monitor.state import ALERT_LOG, StreamState, StreamStatus, remove_status, write_status
+from avas.monitor.state import (
+    ALERT_LOG,
+    StreamState,
+    StreamStatus,
+    format_status,
+    remove_status,
+    write_status,
+)
+from avas.monitor.tap import Kept, TappedSource
 from avas.pipeline import live_video_id, validate_video_id
 from avas.service import Service
 from graph_schema import EventRecord
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class _Kept:
-    ts_ms: int
-    arrived: float  # time.monotonic() when the frame came out of the source
-    rgb: RGBImage
-
-
-class _TappedSource:
-    """A MediaSource that keeps a ring of recent (shrunk) frames: alerts need the keyframe, and a
-    live stream cannot be decoded twice."""
-
-    def __init__(self, inner: MediaSource, *, keep: int, max_side_px: int) -> None:
-        self.inner = inner
-        self.max_side_px = max_side_px
-        self._ring: deque[_Kept] = deque(maxlen=max(1, keep))
-        self._lock = threading.Lock()
-
-    @property
-    def info(self) -> SourceInfo:
-        return self.inner.info
-
-    @property
-    def stopped(self) -> str | None:
-        return getattr(self.inner, "stopped", None)
-
-    def frames(self, start_ms: int = 0) -> Iterator[Frame]:
-        for frame in self.inner.frames(start_ms):
-            h, w = frame.rgb.shape[:2]
-            sw, sh = scaled_size(w, h, self.max_side_px)
-            small = (
-                frame.rgb
-                if (sw, sh) == (w, h)
-                else np.asarray(
-                    cv2.resize(frame.rgb, (sw, sh), interpolation=cv2.INTER_AREA), dtype=np.uint8
-                )
-            )
-            with self._lock:
-                self._ring.append(_Kept(frame.ts_ms, time.monotonic(), small))
-            yield frame
-
-    def audio(self, start_ms: int = 0) -> Iterator[AudioChunk]:
-        return self.inner.audio(start_ms)
-
-    def gaps(self) -> list[Gap]:
-        return self.inner.gaps()
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def nearest(self, ts_ms: int) -> _Kept | None:
-        with self._lock:
-            return min(self._ring, key=lambda k: abs(k.ts_ms - ts_ms), default=None)
-
-    def last_before(self, ts_ms: int) -> _Kept | None:
-        with self._lock:
-            return next((k for k in reversed(self._ring) if k.ts_ms < ts_ms), None)
 
 
 @dataclass
@@ -280,11 +229,11 @@ class Monitor:
                 if self._stop.is_set():
                     break
                 stream.offset_ms = self._resume_offset(stream)
-                tapped = _TappedSource(
+                tapped = TappedSource(
                     source, keep=keep, max_side_px=self.settings.thumbnail_max_side_px
                 )
 
-                def on_event(record: EventRecord, tapped: _TappedSource = tapped) -> None:
+                def on_event(record: EventRecord, tapped: TappedSource = tapped) -> None:
                     self._on_event(stream, tapped, record)
 
                 stream.state = "running"
@@ -345,14 +294,14 @@ class Monitor:
             for g in gaps
         ]
 
-    def _on_event(self, stream: _Stream, tapped: _TappedSource, record: EventRecord) -> None:
+    def _on_event(self, stream: _Stream, tapped: TappedSource, record: EventRecord) -> None:
         # Runs in the ingest thread, right after the commit: it must never raise into it.
         try:
             self._check(stream, tapped, record)
         except Exception:
             log.exception("monitor %s: checking rules on %s failed", stream.name, record.event.id)
 
-    def _check(self, stream: _Stream, tapped: _TappedSource, record: EventRecord) -> None:
+    def _check(self, stream: _Stream, tapped: TappedSource, record: EventRecord) -> None:
         now = time.monotonic()
         event = record.event
         stream.events += 1
@@ -395,7 +344,7 @@ class Monitor:
                     log.exception("monitor: alert sink %s failed", type(sink).__name__)
 
     def _thumbnail(
-        self, stream: _Stream, rule: Rule, record: EventRecord, kept: _Kept
+        self, stream: _Stream, rule: Rule, record: EventRecord, kept: Kept
     ) -> Path | None:
         if not self.settings.thumbnails:
             return None
@@ -495,17 +444,6 @@ class Monitor:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")[:60] or "video"
-
-
-def format_status(st: StreamStatus) -> str:
-    media = f"{st.last_media_ms / 1000:.0f}s" if st.last_media_ms is not None else "-"
-    lag = f"{st.lag_s:.1f}s" if st.lag_s is not None else "-"
-    return (
-        f"[monitor] {st.name}: {st.state}{'' if st.connected else ' (disconnected)'} "
-        f"media={media} lag={lag} events={st.events} ({st.events_per_min}/min) "
-        f"alerts={st.alerts} reconnects={st.reconnects} gaps={len(st.gaps)} "
-        f"dropped={st.dropped_frames} last_error={st.last_error or '-'}"
-    )
 
 
 def run_monitor(

@@ -213,3 +213,14 @@ def follow_alerts(
         if not found:
             yield None
             time.sleep(poll_s)
+
+
+def format_status(st: StreamStatus) -> str:
+    media = f"{st.last_media_ms / 1000:.0f}s" if st.last_media_ms is not None else "-"
+    lag = f"{st.lag_s:.1f}s" if st.lag_s is not None else "-"
+    return (
+        f"[monitor] {st.name}: {st.state}{'' if st.connected else ' (disconnected)'} "
+        f"media={media} lag={lag} events={st.events} ({st.events_per_min}/min) "
+        f"alerts={st.alerts} reconnects={st.reconnects} gaps={len(st.gaps)} "
+        f"dropped={st.dropped_frames} last_error={st.last_error or '-'}"
+    )
