@@ -20,7 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from avas.errors import AvasError, InputError, NotFoundError
+from avas.errors import AvasError, InputError
+from avas.interfaces.checks import require_video, require_videos
 from graph_schema import fmt_ms, fmt_span
 
 if TYPE_CHECKING:
@@ -200,10 +201,9 @@ def _agent(service: Service) -> Any:
 def _answer(service: Service, question: str, video: str | None) -> Answer:
     from agents.graph import ask as ask_agent
 
-    if video is not None and service.store.get_video(video) is None:
-        raise NotFoundError(f"no video {video!r} in the store (see `avas videos`)")
-    if not service.store.videos():
-        raise NotFoundError("the store holds no video yet: run `avas ingest PATH` first")
+    if video is not None:
+        require_video(service.store, video)
+    require_videos(service.store)
     return ask_agent(_agent(service), question, video_id=video)
 
 
@@ -326,8 +326,8 @@ def find(
         raise InputError("--videos ranks the whole corpus: drop --video")
     service = _service()
     try:
-        if video is not None and service.store.get_video(video) is None:
-            raise NotFoundError(f"no video {video!r} in the store (see `avas videos`)")
+        if video is not None:
+            require_video(service.store, video)
         finder = service.moment_finder()  # with the visual modality and re-ranker when configured
         if whole_videos:
             ranked = finder.rank_videos(query, k=k)
@@ -365,8 +365,8 @@ def chat(
 
     service = _service()
     try:
-        if video is not None and service.store.get_video(video) is None:
-            raise NotFoundError(f"no video {video!r} in the store (see `avas videos`)")
+        if video is not None:
+            require_video(service.store, video)
         conversation = Conversation(_agent(service), video_id=video)
         out.print("Ask about the video (empty line or Ctrl-D to quit).", style="dim")
         while True:
@@ -528,8 +528,8 @@ def graph_prune(
     service = _service()
     try:
         summariser = make_summariser(service.settings.summary)
-        if video is not None and service.store.get_video(video) is None:
-            raise NotFoundError(f"unknown video {video!r}")
+        if video is not None:
+            require_video(service.store, video)
         ids = [video] if video is not None else [v.id for v in service.store.videos()]
         segment_ms = service.settings.segment.summary_segment_ms
         for video_id in ids:

@@ -21,6 +21,7 @@ from avas.errors import InputError
 from avas.interfaces.api.jobs import IngestJobs, JobLimits
 from avas.interfaces.api.settings import ApiSettings
 from avas.interfaces.api.url_relay import PinnedRelay
+from avas.interfaces.checks import check_path_text
 from avas.service import Service
 from graph_schema import Video
 
@@ -94,9 +95,7 @@ class AppContext:
         The check is on resolved paths with ``is_relative_to``: a string prefix would let
         ``/media0-evil`` pass for ``/media0``, and an unresolved one a symlink out of the root.
         """
-        text = str(raw)
-        if "\x00" in text:
-            raise InputError("the path contains a NUL byte")
+        text = check_path_text(str(raw))
         # No ~ expansion: a client names files under a media root, not in server home folders.
         path = Path(text)
         if not path.is_absolute():

@@ -26,6 +26,7 @@ from pathlib import Path
 from avas.errors import AvasError, InputError, NotFoundError
 from avas.ingest import open_source
 from avas.ingest.base import MediaSource
+from avas.interfaces.api.models import progress_out, report_out
 from avas.interfaces.api.schemas import JobOut
 from avas.pipeline import IngestReport, Progress
 from avas.service import Service
@@ -194,7 +195,7 @@ class IngestJobs:
         def progress(p: Progress) -> None:
             if job.stop_reason is not None and not job.live:
                 raise _Cancelled
-            self._update(job_id, progress=p)
+            self._update(job_id, progress=progress_out(p))
 
         try:
             report = self._ingest(job, uri, name, progress)
@@ -214,9 +215,9 @@ class IngestJobs:
             self._finish(job_id, "failed", error=error)
         else:
             if job.stop_reason is not None:
-                self._finish(job_id, "cancelled", report=report, error=job.stop_reason)
+                self._finish(job_id, "cancelled", report=report_out(report), error=job.stop_reason)
             else:
-                self._finish(job_id, "complete", report=report)
+                self._finish(job_id, "complete", report=report_out(report))
 
     def _ingest(
         self, job: _Job, uri: str | Path, name: str | None, progress: Callable[[Progress], None]

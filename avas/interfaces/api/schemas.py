@@ -7,8 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from agents.state import Answer
-from avas.pipeline import IngestReport, Progress
+from avas.interfaces.api.models import AnswerOut, IngestReportOut, ProgressOut
 from graph_schema import EntityKind, TimeSpan
 
 VIDEO_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
@@ -72,8 +71,8 @@ class JobOut(BaseModel):
     status: JobStatus
     created_at: datetime
     finished_at: datetime | None = None
-    progress: Progress | None = None
-    report: IngestReport | None = None
+    progress: ProgressOut | None = None
+    report: IngestReportOut | None = None
     error: str | None = Field(
         None, description="why it failed or stopped; never a server path or a network detail"
     )
@@ -82,7 +81,7 @@ class JobOut(BaseModel):
 class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=2_000)
     video_id: str | None = Field(None, pattern=VIDEO_ID_PATTERN, description="omit: all videos")
-    history: list[Answer] = Field(
+    history: list[AnswerOut] = Field(
         default_factory=list, max_length=20, description="earlier answers, oldest first"
     )
 

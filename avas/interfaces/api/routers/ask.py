@@ -10,11 +10,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from agents.state import Answer
-from avas.errors import AvasError, NotFoundError
+from avas.errors import AvasError
 from avas.interfaces.api.deps import AppContext, Ctx
 from avas.interfaces.api.errors import status_for
+from avas.interfaces.api.models import AnswerOut, answer_in, answer_out
 from avas.interfaces.api.schemas import AskRequest, ErrorOut, Responses, StepOut
 from avas.interfaces.api.sse import sse, sse_response
+from avas.interfaces.checks import require_video
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/ask", tags=["ask"])
@@ -25,25 +27,25 @@ _RESPONSES: Responses = {
 
 
 def _check(ctx: AppContext, body: AskRequest) -> None:
-    if body.video_id is not None and ctx.service.store.get_video(body.video_id) is None:
-        raise NotFoundError(f"no video {body.video_id!r}")
+    if body.video_id is not None:
+        require_video(ctx.service.store, body.video_id)
 
 
-def _ask(ctx: AppContext, body: AskRequest) -> Answer:
+def _ask(ctx: AppContext, body: AskRequest) -> AnswerOut:
     from agents.graph import ask
 
-    return ask(ctx.agent, body.question, video_id=body.video_id, history=body.history)
+    history = [answer_in(a) for a in body.history]
+    return answer_out(ask(ctx.agent, body.question, video_id=body.video_id, history=history))
 
 
 def _stream(ctx: AppContext, body: AskRequest) -> Iterator[str]:
     from agents.graph import ask_stream
 
     try:
-        for item in ask_stream(
-            ctx.agent, body.question, video_id=body.video_id, history=body.history
-        ):
+        history = [answer_in(a) for a in body.history]
+        for item in ask_stream(ctx.agent, body.question, video_id=body.video_id, history=history):
             if isinstance(item, Answer):
-                yield sse("answer", item)
+                yield sse("answer", answer_out(item))
             else:
                 yield sse("step", StepOut(text=item))
     except AvasError as exc:  # the status line is sent already: report in the stream
@@ -69,7 +71,7 @@ def ask_question(
     ctx: Ctx,
     body: AskRequest,
     stream: Annotated[bool, Query(description="false: one JSON answer")] = True,
-) -> StreamingResponse | Answer:
+) -> StreamingResponse | AnswerOut:
     _check(ctx, body)
     if not stream:
         return _ask(ctx, body)
@@ -77,7 +79,7 @@ def ask_question(
 
 
 @router.post("/sync", responses=_RESPONSES)
-def ask_sync(ctx: Ctx, body: AskRequest) -> Answer:
+def ask_sync(ctx: Ctx, body: AskRequest) -> AnswerOut:
     """The answer as one JSON body (steps are in ``answer.steps``)."""
     _check(ctx, body)
     return _ask(ctx, body)

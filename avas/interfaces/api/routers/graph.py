@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from avas.interfaces.api.deps import Ctx
-from graph_schema import GraphStats
+from avas.interfaces.api.models import GraphStatsOut, stats_out
 
 router = APIRouter(prefix="/graph", tags=["graph"])
 
 
 @router.get("/stats")
-def graph_stats(ctx: Ctx) -> GraphStats:
-    return ctx.service.store.stats()
+def graph_stats(ctx: Ctx) -> GraphStatsOut:
+    return stats_out(ctx.service.store.stats())

@@ -27,6 +27,7 @@ router = APIRouter(prefix="/ingest", tags=["ingest"])
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".flv"}
 _CHUNK = 1 << 20
 _JOB_RESPONSES: Responses = {404: {"model": ErrorOut, "description": "no such job"}}
+_QUEUE_FULL: Responses = {429: {"model": ErrorOut, "description": "too many jobs queued"}}
 # What a remote client may make the server connect to. udp/rtp and rtsp-listen open a listening
 # socket, /dev/video* a local camera: those stay with the CLI, run by the machine's operator.
 _HTTP = ("http", "https")
@@ -65,7 +66,11 @@ def _url_job(ctx: AppContext, url: str, name: str | None) -> JobOut:
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={403: {"model": ErrorOut, "description": "path outside the media folders"}},
+    responses={
+        400: {"model": ErrorOut, "description": "not a file, a NUL byte, or an unreadable URL"},
+        403: {"model": ErrorOut, "description": "path outside the media folders, or no URLs here"},
+        **_QUEUE_FULL,
+    },
 )
 def start_ingest(ctx: Ctx, body: IngestRequest) -> JobOut:
     """Queue an ingest of a file under a media root (or a URL, when the server allows them)."""
@@ -86,8 +91,11 @@ def start_ingest(ctx: Ctx, body: IngestRequest) -> JobOut:
     "/upload",
     status_code=status.HTTP_202_ACCEPTED,
     responses={
+        400: {"model": ErrorOut, "description": "not a video file name, or an empty file"},
         411: {"model": ErrorOut, "description": "no Content-Length"},
         413: {"model": ErrorOut, "description": "larger than AVAS_API__MAX_UPLOAD_BYTES"},
+        **_QUEUE_FULL,
+        507: {"model": ErrorOut, "description": "the upload folder is full"},
     },
 )
 def upload_and_ingest(

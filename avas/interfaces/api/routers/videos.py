@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
-from avas.errors import InputError, NotFoundError
 from avas.interfaces.api.deps import AppContext, Ctx
 from avas.interfaces.api.schemas import (
     VIDEO_ID_PATTERN,
@@ -21,6 +20,7 @@ from avas.interfaces.api.schemas import (
     TimelineEvent,
     VideoOut,
 )
+from avas.interfaces.checks import check_span, require_video
 from graph_schema import TimeSpan, Video
 
 router = APIRouter(prefix="/videos", tags=["videos"])
@@ -29,10 +29,7 @@ _NOT_FOUND: Responses = {404: {"model": ErrorOut, "description": "no such video"
 
 
 def _video(ctx: AppContext, video_id: str) -> Video:
-    video = ctx.service.store.get_video(video_id)
-    if video is None:
-        raise NotFoundError(f"no video {video_id!r}")
-    return video
+    return require_video(ctx.service.store, video_id)
 
 
 def _out(ctx: AppContext, video: Video) -> VideoOut:
@@ -73,7 +70,10 @@ def delete_video(ctx: Ctx, video_id: VideoId) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{video_id}/events", responses=_NOT_FOUND)
+@router.get(
+    "/{video_id}/events",
+    responses={**_NOT_FOUND, 400: {"model": ErrorOut, "description": "end_ms before start_ms"}},
+)
 def video_events(
     ctx: Ctx,
     video_id: VideoId,
@@ -84,8 +84,7 @@ def video_events(
     """Events overlapping [start_ms, end_ms), in time order, with their speech, text, entities."""
     video = _video(ctx, video_id)
     end = end_ms if end_ms is not None else max(video.duration_ms, 2**62 if video.is_live else 0)
-    if end < start_ms:
-        raise InputError(f"end_ms={end} is before start_ms={start_ms}")
+    check_span(start_ms, end)
     store = ctx.service.store
     timeline = []
     for event in store.events_in_span(video_id, TimeSpan(start_ms=start_ms, end_ms=end))[:limit]:
