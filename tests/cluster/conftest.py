@@ -72,7 +72,3 @@ def ray_cluster() -> Iterator[Any]:
 
     with local_cluster(nodes=2, cpus_per_node=1) as cluster:
         yield cluster
-
-
-def fresh_service(tmp_path: Path) -> Service:
-    return Service(Settings(home=tmp_path / "home"))

@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from ray_support import assert_tiles_like
 
 from avas.config import Settings
 from avas.media.sample import SampleManifest
 from avas.service import Service
-
-from .test_ray_ingest import assert_tiles_like
 
 pytestmark = pytest.mark.slow
 

@@ -18,15 +18,13 @@ from typing import Any
 
 import psutil
 import pytest
+from ray_support import assert_tiles_like, fresh_service
 
 from avas.cluster.ingest import ClusterProgress, ClusterReport, ingest_on_ray
 from avas.cluster.net import is_loopback
-from avas.cluster.seams import tiling_problems
 from avas.media.sample import SampleManifest
 from avas.service import Service
-from graph_schema import Event, TimeSpan
-
-from .conftest import fresh_service
+from graph_schema import TimeSpan
 
 pytestmark = pytest.mark.slow
 
@@ -36,17 +34,6 @@ QUESTIONS = (
     ("What on-screen text mentions the harbor?", "HARBOR"),
     ("What text appeared right after 'LOADING DOCK B'?", "BUDGET"),
 )
-
-
-def assert_tiles_like(ours: list[Event], theirs: list[Event], duration_ms: int) -> None:
-    """The same tiling up to the online merge: windows are identical by construction, but a
-    chunk's first events see a fresh foreground model, so two like events may be merged on one
-    side only. Every boundary of either is a window boundary, and they differ by at most 2."""
-    assert tiling_problems(ours, duration_ms=duration_ms) == []
-    assert abs(len(ours) - len(theirs)) <= 2
-    a, b = {e.span.start_ms for e in ours}, {e.span.start_ms for e in theirs}
-    assert len(a ^ b) <= 2, sorted(a ^ b)
-    assert {e.id for e in ours} & {e.id for e in theirs}
 
 
 def _answers(service: Service, video_id: str) -> list[tuple[str, TimeSpan | None]]:

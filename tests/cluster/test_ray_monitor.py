@@ -15,14 +15,13 @@ from typing import Any
 
 import psutil
 import pytest
+from ray_support import fresh_service
 
 from avas.cluster.monitor import monitor_on_ray
 from avas.media.sample import SampleSpec, SceneSpec, make_sample_video
 from avas.monitor.alerts import Alert
 from avas.monitor.rules import Rule
 from avas.monitor.state import ALERT_LOG
-
-from .conftest import fresh_service
 
 pytestmark = pytest.mark.slow
 

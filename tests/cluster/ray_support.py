@@ -1,0 +1,25 @@
+"""Helpers of the cluster tests (pytest puts this folder on the path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from avas.cluster.seams import tiling_problems
+from avas.config import Settings
+from avas.service import Service
+from graph_schema import Event
+
+
+def fresh_service(tmp_path: Path) -> Service:
+    return Service(Settings(home=tmp_path / "home"))
+
+
+def assert_tiles_like(ours: list[Event], theirs: list[Event], duration_ms: int) -> None:
+    """The same tiling up to the online merge: windows are identical by construction, but a
+    chunk's first events see a fresh foreground model, so two like events may be merged on one
+    side only. Every boundary of either is a window boundary, and they differ by at most 2."""
+    assert tiling_problems(ours, duration_ms=duration_ms) == []
+    assert abs(len(ours) - len(theirs)) <= 2
+    a, b = {e.span.start_ms for e in ours}, {e.span.start_ms for e in theirs}
+    assert len(a ^ b) <= 2, sorted(a ^ b)
+    assert {e.id for e in ours} & {e.id for e in theirs}
