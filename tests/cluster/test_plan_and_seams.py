@@ -146,7 +146,16 @@ def _record(video: str, start: int, end: int, previous: str | None = None) -> Ev
 def test_overlapping_chunk_records_keep_each_event_once_and_link_across_the_seam() -> None:
     a = [_record("v", 0, 20_000), _record("v", 20_000, 45_000), _record("v", 45_000, 70_000)]
     # The later chunk began mid-scene (an artificial first event), then agrees from 45 s on.
-    b = [_record("v", 38_000, 45_000), _record("v", 45_000, 70_000), _record("v", 70_000, 90_000)]
+    # Each chunk linked its events to its own previous one: 45 s follows the artificial 38 s.
+    b = [
+        _record("v", 38_000, 45_000),
+        _record(
+            "v", 45_000, 70_000, previous=event_id("v", TimeSpan(start_ms=38_000, end_ms=45_000))
+        ),
+        _record(
+            "v", 70_000, 90_000, previous=event_id("v", TimeSpan(start_ms=45_000, end_ms=70_000))
+        ),
+    ]
     out = stitch_records([a, b])
     spans = [(r.event.span.start_ms, r.event.span.end_ms) for r in out]
     assert spans == [(0, 20_000), (20_000, 45_000), (45_000, 70_000), (70_000, 90_000)]
