@@ -83,6 +83,27 @@ def local_node_args(num_cpus: int, *, head: bool = True) -> dict[str, Any]:
     return args
 
 
+NODE_ATTEMPTS = 4
+
+
+def _start_node(cluster: Any, args: dict[str, Any]) -> None:
+    """Add a node, again when it does not come up: a raylet waits at most 15 s for its dashboard
+    agent to report its HTTP port (not configurable in Ray 2.60) and aborts, which a machine
+    under a load average of 25 overran; a second try finds the agent's imports cached."""
+    last: Exception | None = None
+    for _ in range(NODE_ATTEMPTS):
+        try:
+            cluster.add_node(**args)
+            return
+        except Exception as exc:  # Ray raises a bare Exception when a node times out
+            last = exc
+            args = args | {k: free_loopback_port() for k in args if k.endswith("_port")}
+    raise DependencyError(
+        f"Ray could not start a node on {LOOPBACK} in {NODE_ATTEMPTS} tries "
+        f"(is the machine overloaded?): {last}"
+    )
+
+
 @contextmanager
 def local_cluster(nodes: int = 1, cpus_per_node: int = 1) -> Iterator[Any]:
     """A Ray cluster of ``nodes`` raylets on this machine, every process on 127.0.0.1, this
@@ -91,10 +112,10 @@ def local_cluster(nodes: int = 1, cpus_per_node: int = 1) -> Iterator[Any]:
     pin_loopback()
     from ray.cluster_utils import Cluster
 
-    cluster = Cluster(initialize_head=True, head_node_args=local_node_args(cpus_per_node))
+    cluster = Cluster()
     try:
-        for _ in range(nodes - 1):
-            cluster.add_node(**local_node_args(cpus_per_node, head=False))
+        for i in range(nodes):
+            _start_node(cluster, local_node_args(cpus_per_node, head=i == 0))
         cluster.wait_for_nodes()
         ray.init(
             address=cluster.address,
