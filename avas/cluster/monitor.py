@@ -238,7 +238,7 @@ def monitor_on_ray(
     settings_ref = ray.put(service.settings)
     for s in streams:
         s.committer = VideoCommitter(
-            service, s.video_id, _stream_info(s), merge=settings.merge_events
+            service, s.video_id, _stream_info(s, service), merge=settings.merge_events
         )
         s.committer.begin()
         s.actor = worker.remote(settings_ref, s.uri, s.video_id, settings.merge_events)
@@ -364,14 +364,14 @@ def _streams(sources: Sequence[str], names: Sequence[str] | None) -> list[_Strea
     return streams
 
 
-def _stream_info(s: _Stream) -> SourceInfo:
+def _stream_info(s: _Stream, service: Service) -> SourceInfo:
     if s.is_live:
         return SourceInfo(
             uri=s.uri, is_live=True, duration_ms=None, width=0, height=0, fps=0, has_audio=False
         )
     from avas.ingest.probe import probe_video
 
-    return probe_video(s.uri)
+    return probe_video(s.uri, service.settings.ingest)
 
 
 def _status(s: _Stream) -> StreamStatus:
