@@ -12,10 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
-from typing import Generic, TypeVar
-from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +20,9 @@ from pydantic import BaseModel
 
 from avas.errors import DependencyError, InputError
 from avas.ingest.base import AUDIO_RATE, AudioChunk, Frame, Gap, SourceInfo
+from avas.ingest.drop_queue import DropOldestQueue
 from avas.ingest.file_source import scaled_size
+from avas.ingest.live_options import ffmpeg_options, ffmpeg_url
 from avas.ingest.status import StreamBreak
 
 try:  # PyAV comes with faster-whisper, part of the default install
@@ -42,8 +41,6 @@ _FORWARD_JUMP_MS = 60_000
 # Audio whose timestamp strays this far from the running sample count starts a new chunk.
 _AUDIO_DRIFT_MS = 250
 
-T = TypeVar("T")
-
 
 class LiveStatus(BaseModel):
     connected: bool
@@ -53,42 +50,6 @@ class LiveStatus(BaseModel):
     dropped_audio_chunks: int
     reconnects: int
     last_error: str | None
-
-
-class _DropOldestQueue(Generic[T]):
-    """Bounded FIFO where a put on a full queue evicts the oldest item: live media cannot wait."""
-
-    def __init__(self, maxlen: int) -> None:
-        self._items: deque[T] = deque()
-        self._maxlen = maxlen
-        self._cond = threading.Condition()
-        self._closed = False
-
-    def put(self, item: T) -> bool:
-        """Returns False when an old item was dropped to make room."""
-        with self._cond:
-            if self._closed:
-                return True
-            dropped = len(self._items) >= self._maxlen
-            if dropped:
-                self._items.popleft()
-            self._items.append(item)
-            self._cond.notify()
-            return not dropped
-
-    def get(self) -> T | None:
-        """The next item, or None once the queue is closed and drained."""
-        with self._cond:
-            while not self._items and not self._closed:
-                self._cond.wait()
-            return self._items.popleft() if self._items else None
-
-    def close(self, *, discard: bool = False) -> None:
-        with self._cond:
-            self._closed = True
-            if discard:
-                self._items.clear()
-            self._cond.notify_all()
 
 
 class LiveSource:
@@ -132,8 +93,8 @@ class LiveSource:
         # Why the stream ended early by our own hand (`stop`); the pipeline reports it.
         self.stopped: str | None = None
 
-        self._frames: _DropOldestQueue[Frame | StreamBreak] = _DropOldestQueue(max(1, queue_frames))
-        self._audio: _DropOldestQueue[AudioChunk] = _DropOldestQueue(max(8, queue_frames))
+        self._frames: DropOldestQueue[Frame | StreamBreak] = DropOldestQueue(max(1, queue_frames))
+        self._audio: DropOldestQueue[AudioChunk] = DropOldestQueue(max(8, queue_frames))
         self._gaps: list[Gap] = []
         self._lock = threading.Lock()  # guards starting and closing
         self._gaps_lock = threading.Lock()
@@ -288,11 +249,11 @@ class LiveSource:
         raise self._open_error
 
     def _open(self) -> av.container.InputContainer:
-        options, fmt = _options_for(self.uri, self.open_timeout_s)
+        options, fmt = ffmpeg_options(self.uri, self.open_timeout_s)
         if self._t0 is None:
             self._t0 = time.monotonic()
         return av.open(
-            _ffmpeg_url(self.uri),
+            ffmpeg_url(self.uri),
             mode="r",
             format=fmt,
             options=options,
@@ -502,39 +463,3 @@ class LiveSource:
         self._audio_start_ms = chunk.end_ms
         if not self._audio.put(chunk):
             self.dropped_audio_chunks += 1
-
-
-def _ffmpeg_url(uri: str) -> str:
-    """The URL FFmpeg opens: ``rtsp-listen://`` is our name for RTSP in listen mode."""
-    if uri.lower().startswith("rtsp-listen://"):
-        return "rtsp://" + uri.split("://", 1)[1]
-    return uri
-
-
-def _options_for(uri: str, timeout_s: float) -> tuple[dict[str, str], str | None]:
-    """FFmpeg protocol/demuxer options per scheme, and a forced format for capture devices."""
-    micros = str(int(timeout_s * 1_000_000))
-    # Live streams have no index to read: a short analysis gets the first frame out sooner, and
-    # skipping the frame-rate probe (~20 frames) halves the open; the codec still states its rate.
-    options = {"analyzeduration": "2000000", "probesize": "5000000", "fpsprobesize": "0"}
-    if uri.startswith("/dev/video"):
-        return options, "v4l2"
-    scheme = urlsplit(uri).scheme.lower()
-    if scheme in ("udp", "rtp"):
-        # A slow consumer must not kill the socket thread; ~10 MB of 188-byte TS packets.
-        options |= {"overrun_nonfatal": "1", "fifo_size": "50000", "timeout": micros}
-    elif scheme in ("rtsp", "rtsps"):
-        options |= {"rtsp_transport": "tcp", "timeout": micros}
-    elif scheme == "rtsp-listen":
-        # We are the RTSP server (FFmpeg's listen mode): a camera or `ffmpeg -f rtsp` publishes
-        # to rtsp://HOST:PORT/PATH; each (re)connect waits this long for the publisher.
-        wait_s = str(max(1, round(timeout_s)))
-        options |= {"rtsp_flags": "listen", "listen_timeout": wait_s, "timeout": micros}
-    elif scheme in ("http", "https"):
-        # We reconnect ourselves (with gaps recorded); FFmpeg's own retry would hide drops.
-        options |= {"rw_timeout": micros, "reconnect": "0"}
-    elif scheme in ("rtmp", "rtmps"):
-        options |= {"rw_timeout": micros}
-    elif scheme == "srt":
-        options |= {"timeout": micros}
-    return options, None

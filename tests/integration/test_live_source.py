@@ -23,7 +23,8 @@ from rtsp_relay import RtspRelay
 
 from avas.errors import InputError
 from avas.ingest.base import AudioChunk, Frame, is_live_uri
-from avas.ingest.live_source import LiveSource, _DropOldestQueue
+from avas.ingest.drop_queue import DropOldestQueue
+from avas.ingest.live_source import LiveSource
 from avas.ingest.status import StreamBreak
 from avas.media.sample import SampleManifest, SampleSpec, SceneSpec, SpeechSpec, make_sample_video
 
@@ -113,7 +114,7 @@ def test_live_uri_detection() -> None:
 
 
 def test_full_queue_drops_the_oldest() -> None:
-    queue: _DropOldestQueue[int] = _DropOldestQueue(2)
+    queue: DropOldestQueue[int] = DropOldestQueue(2)
     assert [queue.put(i) for i in range(4)] == [True, True, False, False]
     queue.close()
     assert [queue.get(), queue.get(), queue.get()] == [2, 3, None]
