@@ -4,6 +4,8 @@
     .venv/bin/python -m benchmarks.store_bench --events 10000 100000
     AVAS_NEO4J__URI=bolt://127.0.0.1:7687 .venv/bin/python -m benchmarks.store_bench \
         --store neo4j --events 100000      # a throwaway server: scripts/neo4j-server start
+    .venv/bin/python -m benchmarks.store_bench --events 100000 --dir /tmp/sb --reuse
+        # the query phase again on the stores an earlier run with --dir /tmp/sb filled
 
 Synthetic records shaped like real ones (an event, one speech segment, one on-screen text and the
 text's entity, each text node with a 384-dim unit vector, as the packaged MiniLM gives), written
@@ -140,9 +142,17 @@ def _open(kind: str, root: Path, n: int) -> EventGraphStore:
     return store.connect()
 
 
-def bench(kind: str, n: int, root: Path, writers: int) -> dict[str, float]:
+def _filled(store: EventGraphStore, n: int) -> bool:
+    """Whether the store holds exactly this benchmark's n events (an earlier run's fill)."""
+    last = event_id("bench", _span(n - 1))
+    return store.has_event(last) and not store.has_event(event_id("bench", _span(n)))
+
+
+def bench(kind: str, n: int, root: Path, writers: int, reuse: bool) -> dict[str, float]:
     rng = np.random.default_rng(7)
     store = _open(kind, root, n)
+    if reuse and _filled(store, n):
+        return _queries(kind, n, root, store, rng) | {"commits_per_s": float("nan")}
     for video in store.videos():  # the Neo4j database is shared: start empty
         store.delete_video(video.id)
     store.upsert_video(
@@ -173,6 +183,12 @@ def bench(kind: str, n: int, root: Path, writers: int) -> dict[str, float]:
     size = max(1, -(-(n - timed) // writers))
     with ThreadPoolExecutor(max_workers=writers) as pool:
         list(pool.map(lambda a: write(a, min(n, a + size)), range(timed, n, size)))
+    return _queries(kind, n, root, store, rng) | {"commits_per_s": timed / commit_s}
+
+
+def _queries(
+    kind: str, n: int, root: Path, store: EventGraphStore, rng: np.random.Generator
+) -> dict[str, float]:
     names = [_record(i, np.random.default_rng(i), None).entities[0].name for i in range(50)]
     queries = [np.asarray(_unit(rng), dtype=np.float32) for _ in range(100)]
     vec = _timed([lambda q=q: store.vector_search(q, k=10) for q in queries])
@@ -196,7 +212,6 @@ def bench(kind: str, n: int, root: Path, writers: int) -> dict[str, float]:
     first_s = time.perf_counter() - t
     reopened.close()
     return {
-        "commits_per_s": timed / commit_s,
         "vec_p50": _pct(vec, 50),
         "vec_p95": _pct(vec, 95),
         "kw_p50": _pct(kw, 50),
@@ -220,6 +235,15 @@ def main() -> None:
         default=1,
         help=f"threads filling the events after the first {TIMED_COMMITS} (timed on one writer)",
     )
+    parser.add_argument(
+        "--dir", type=Path, help="keep the embedded stores here (default: a temporary folder)"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="a store that already holds the n events (an earlier --dir run, or the Neo4j "
+        "server's) is not refilled: only the query phase runs (commits/s: nan)",
+    )
     args = parser.parse_args()
     header = (
         f"{'store':>8} | {'events':>7} | {'commits/s':>9} | {'vector p50':>10} | "
@@ -230,9 +254,11 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as tmp:
+        root = args.dir or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
         for kind in args.store:
             for n in args.events:
-                r = bench(kind, n, Path(tmp), args.writers)
+                r = bench(kind, n, root, args.writers, args.reuse)
                 print(
                     f"{kind:>8} | {n:>7} | {r['commits_per_s']:>9.0f} | {r['vec_p50']:>7.1f} ms | "
                     f"{r['vec_p95']:>7.1f} ms | {r['kw_p50']:>8.1f} ms | {r['kw_p95']:>8.1f} ms | "

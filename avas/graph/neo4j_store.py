@@ -634,21 +634,32 @@ class Neo4jEventStore:
         if k <= 0:
             return []
         query = [float(x) for x in np.asarray(vector, dtype=np.float32).ravel()]
-        wanted = {NodeKind(kind).value for kind in kinds}
-        filtered = video_id is not None or wanted != {kind.value for kind in SEARCHABLE}
-        # The index is approximate and knows nothing of our filters: ask for a pool, filter it,
-        # and widen the pool until k hits pass or the index has nothing more to give.
+        # Neo4j reports cosine similarity as (1 + cos) / 2; give back the cosine itself, the
+        # scale the embedded store uses.
+        return self._filtered_search(
+            "vector_search", k, kinds, video_id, lambda s: 2.0 * s - 1.0, vector=query
+        )
+
+    def _filtered_search(
+        self,
+        name: str,
+        k: int,
+        kinds: Sequence[NodeKind],
+        video_id: str | None,
+        score: Callable[[float], float],
+        **params: Any,
+    ) -> list[SearchHit]:
+        """Ask an index for a pool of candidates, filtered in the query; widen the pool until k
+        pass or the index has nothing more to give (approximate indexes know no filters)."""
+        wanted = sorted({NodeKind(kind).value for kind in kinds})
+        filtered = video_id is not None or set(wanted) != {kind.value for kind in SEARCHABLE}
         candidates = k * 10 if filtered else k
         while True:
-            rows = self._read("vector_search", candidates=candidates, vector=query)
-            hits = [
-                # Neo4j reports cosine similarity as (1 + cos) / 2; give back the cosine itself,
-                # the scale the embedded store uses.
-                _hit(r["kind"], r["data"], 2.0 * float(r["score"]) - 1.0)
-                for r in rows
-                if r["kind"] in wanted and (video_id is None or r["video_id"] == video_id)
-            ]
-            if len(hits) >= k or len(rows) < candidates or candidates >= 100_000:
+            (row,) = self._read(
+                name, candidates=candidates, kinds=wanted, video_id=video_id, k=k, **params
+            )
+            hits = [_hit(h["kind"], h["data"], score(float(h["score"]))) for h in row["hits"]]
+            if len(hits) >= k or row["pool"] < candidates or candidates >= 100_000:
                 return hits[:k]
             candidates *= 4
 
@@ -688,21 +699,7 @@ class Neo4jEventStore:
         expr = lucene_query(query)
         if expr is None or k <= 0:
             return []
-        wanted = {NodeKind(kind).value for kind in kinds}
-        filtered = video_id is not None or wanted != {kind.value for kind in SEARCHABLE}
-        # As vector_search: Lucene knows nothing of kinds and videos, so a pool of the best
-        # matches is filtered here and widened until k pass or the index has no more.
-        candidates = k * 10 if filtered else k
-        while True:
-            rows = self._read("keyword_search", query=expr, candidates=candidates)
-            hits = [
-                _hit(r["kind"], r["data"], float(r["score"]))
-                for r in rows
-                if r["kind"] in wanted and (video_id is None or r["video_id"] == video_id)
-            ]
-            if len(hits) >= k or len(rows) < candidates or candidates >= 100_000:
-                return hits[:k]
-            candidates *= 4
+        return self._filtered_search("keyword_search", k, kinds, video_id, float, query=expr)
 
     def stats(self) -> GraphStats:
         (counts,) = self._read("stats_nodes")

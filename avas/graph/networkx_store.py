@@ -41,6 +41,7 @@ from avas.graph.base import (
     relation_order,
 )
 from avas.graph.frame_index import FrameIndex
+from avas.graph.keyword_index import KeywordIndex
 from avas.text import STOPWORDS
 from graph_schema import (
     MERGED_INTO,
@@ -165,6 +166,8 @@ FULL_RELOAD_IDS = 20_000
 # bounded (a camera's rolling window).
 CHANGES_KEPT = FULL_RELOAD_IDS
 
+_KIND_CODES = {kind: code for code, kind in enumerate(NodeKind)}
+
 _MODELS: dict[NodeKind, type[BaseModel]] = {
     NodeKind.VIDEO: Video,
     NodeKind.EVENT: Event,
@@ -175,15 +178,11 @@ _MODELS: dict[NodeKind, type[BaseModel]] = {
 }
 
 
-def _fts_query(text: str) -> str | None:
-    """User text -> an FTS5 expression of quoted content words, so no character is FTS syntax.
-
-    The index is trigram-tokenised: a term matches as a substring, which finds words inside OCR
-    text that lost its spaces ("HARBORBRIDGE") and inflected forms ("budgets").
-    """
+def _search_terms(text: str) -> list[str]:
+    """User text -> its content words (3+ characters, no stopwords), each matched as a substring
+    (see keyword_index): words inside OCR text that lost its spaces, inflected forms."""
     words = [w for w in re.findall(r"[0-9a-z]+", text.lower()) if len(w) >= 3]
-    terms = [w for w in dict.fromkeys(words) if w not in STOPWORDS]
-    return " OR ".join(f'"{t}"' for t in terms) or None
+    return [w for w in dict.fromkeys(words) if w not in STOPWORDS]
 
 
 def _orphaned(db: sqlite3.Connection, entity_ids: Iterable[str]) -> set[str]:
@@ -235,8 +234,14 @@ class NetworkxEventStore:
         self._vec_ids: list[str] = []
         self._vec_rows: list[npt.NDArray[np.float32]] = []
         self._vec_matrix: npt.NDArray[np.float32] | None = None
+        # Per row of the matrix: kind code, video code, and the video codes (vector_search).
+        self._vec_filters: (
+            tuple[npt.NDArray[np.int8], npt.NDArray[np.int32], dict[str | None, int]] | None
+        ) = None
         self._vec_meta: dict[str, tuple[NodeKind, str | None]] = {}
         self._frames = FrameIndex()
+        # Built from the text_index rows on the first keyword search, then kept up to date.
+        self._keywords: KeywordIndex | None = None
         self._merges: dict[str, EntityMerge] = {}  # alias id -> its merge
         self._entity_vecs: dict[str, npt.NDArray[np.float32]] = {}  # entity id -> name vector
         self._synced_at = time.monotonic()
@@ -335,6 +340,7 @@ class NetworkxEventStore:
             matrix = np.frombuffer(b"".join(blobs), np.float32).reshape(len(blobs), -1)
             self._vec_rows = list(matrix)
             self._vec_matrix = matrix
+            self._vec_filters = None
         for node_id, kind, video_id, blob in others:  # entity names; vectors of another size
             self._add_vector(node_id, kind, video_id, np.frombuffer(blob, np.float32))
         for event_id_, video_id, blob in self._db.execute(
@@ -428,6 +434,7 @@ class NetworkxEventStore:
         self._timeline = {}
         self._vec_ids, self._vec_rows, self._vec_matrix, self._vec_meta = [], [], None, {}
         self._frames = FrameIndex()
+        self._keywords = None
         self._merges = {}
         self._entity_vecs = {}
         self._load()
@@ -480,6 +487,14 @@ class NetworkxEventStore:
         for node_id in [i for i in rows if i not in vectors and i in self._entity_vecs]:
             del self._entity_vecs[node_id]
         self._put_vectors(vectors)
+        if self._keywords is not None:
+            for part in _chunks(list(rows)):
+                self._keywords.remove(part)
+                self._index_keywords(
+                    "SELECT i.id, i.video_id, i.kind, i.body FROM text_rows t JOIN text_index i "
+                    f"ON i.rowid = t.fts_rowid WHERE t.id IN ({', '.join('?' * len(part))})",
+                    part,
+                )
         for node_id, (kind, _, _) in rows.items():
             if kind is NodeKind.EVENT:
                 found = frames.get(node_id, [])
@@ -573,6 +588,8 @@ class NetworkxEventStore:
                 self._remove_from_timeline(node_id)
             self._graph.remove_nodes_from([node_id])
         self._frames.remove(node_ids)
+        if self._keywords is not None:
+            self._keywords.remove(node_ids)
         for node_id in node_ids & self._entity_vecs.keys():
             del self._entity_vecs[node_id]
         if self._merges:  # (the SQL trigger entity_deleted does the same on disk)
@@ -734,6 +751,9 @@ class NetworkxEventStore:
                 self._add_vector(
                     node_id, kinds[node_id], event.video_id, np.asarray(vec, dtype=np.float32)
                 )
+            if self._keywords is not None:
+                for node_id, body in texts.items():
+                    self._keywords.put(node_id, event.video_id, kinds[node_id], body)
             with self._lock:
                 self._frames.put(
                     event.id,
@@ -1102,18 +1122,30 @@ class NetworkxEventStore:
                 return []
             if self._vec_matrix is None:
                 self._vec_matrix = np.vstack(self._vec_rows)
+                self._vec_filters = None
+            if self._vec_filters is None:
+                # Each row's kind and video as small ints: the filters become one mask.
+                videos: dict[str | None, int] = {}
+                metas = [self._vec_meta[node_id] for node_id in self._vec_ids]
+                self._vec_filters = (
+                    np.fromiter((_KIND_CODES[kind] for kind, _ in metas), np.int8, len(metas)),
+                    np.fromiter(
+                        (videos.setdefault(vid, len(videos)) for _, vid in metas),
+                        np.int32,
+                        len(metas),
+                    ),
+                    videos,
+                )
+            kind_codes, video_codes, videos = self._vec_filters
             scores = self._vec_matrix @ np.asarray(vector, dtype=np.float32)
-            wanted = set(kinds)
-            order = np.argsort(-scores)
-            hits: list[SearchHit] = []
-            for i in order:
-                node_id = self._vec_ids[int(i)]
-                kind, vid = self._vec_meta[node_id]
-                if kind in wanted and (video_id is None or vid == video_id):
-                    hits.append(self._hit(node_id, float(scores[int(i)])))
-                    if len(hits) >= k:
-                        break
-            return hits
+            wanted = np.isin(kind_codes, [_KIND_CODES[NodeKind(kind)] for kind in kinds])
+            if video_id is not None:
+                wanted &= video_codes == videos.get(video_id, -1)
+            found = np.flatnonzero(wanted)
+            if len(found) > k:  # the k best without sorting every row
+                found = found[np.argpartition(-scores[found], k - 1)[:k]]
+            order = np.lexsort((found, -scores[found]))
+            return [self._hit(self._vec_ids[int(i)], float(scores[int(i)])) for i in found[order]]
 
     def frame_search(
         self, vector: npt.NDArray[np.float32], *, k: int, video_id: str | None = None
@@ -1134,25 +1166,21 @@ class NetworkxEventStore:
         kinds: Sequence[NodeKind] = SEARCHABLE,
         video_id: str | None = None,
     ) -> list[SearchHit]:
-        expr = _fts_query(query)
-        if expr is None:
+        terms = _search_terms(query)
+        if not terms or k <= 0:
             return []
-        sql = "SELECT id, bm25(text_index) AS rank FROM text_index WHERE text_index MATCH ?"
-        params: list[Any] = [expr]
-        kind_values = [k_.value for k_ in kinds]
-        sql += f" AND kind IN ({', '.join('?' * len(kind_values))})"
-        params += kind_values
-        if video_id is not None:
-            sql += " AND video_id = ?"
-            params.append(video_id)
-        sql += " ORDER BY rank LIMIT ?"
-        params.append(k)
         with self._reading():
-            rows = self._db.execute(sql, params).fetchall()
-            # bm25() is lower-is-better and negative: flip it so higher is better everywhere.
-            return [
-                self._hit(node_id, -float(rank)) for node_id, rank in rows if node_id in self._graph
-            ]
+            if self._keywords is None:
+                self._keywords = KeywordIndex()
+                self._index_keywords("SELECT id, video_id, kind, body FROM text_index", ())
+            found = self._keywords.search(terms, k=k, kinds=kinds, video_id=video_id)
+            return [self._hit(node_id, score) for node_id, score in found if node_id in self._graph]
+
+    def _index_keywords(self, sql: str, params: Sequence[str]) -> None:
+        """Put the text_index rows that ``sql`` selects (id, video, kind, body) in the index."""
+        assert self._keywords is not None
+        for node_id, video_id, kind, body in self._db.execute(sql, params):
+            self._keywords.put(node_id, video_id, NodeKind(kind), body)
 
     def upsert_summary(
         self, summary: Summary, *, parts: Sequence[str], vector: Sequence[float], model: str
@@ -1194,6 +1222,8 @@ class NetworkxEventStore:
                 for u, _v, key in list(self._graph.in_edges(summary.id, keys=True)):
                     self._graph.remove_edge(u, summary.id, key=key)
             self._add_node(summary.id, NodeKind.SUMMARY, summary)
+            if self._keywords is not None:
+                self._keywords.put(summary.id, summary.video_id, NodeKind.SUMMARY, summary.text)
             for p in parts:
                 self._graph.add_edge(p, summary.id, key=EdgeType.PART_OF.value)
             self._add_vector(
