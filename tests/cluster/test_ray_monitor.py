@@ -21,7 +21,7 @@ from avas.cluster.monitor import monitor_on_ray
 from avas.media.sample import SampleSpec, SceneSpec, make_sample_video
 from avas.monitor.alerts import Alert
 from avas.monitor.rules import Rule
-from avas.monitor.state import ALERT_LOG
+from avas.monitor.state import ALERT_LOG, read_streams
 
 pytestmark = pytest.mark.slow
 
@@ -60,10 +60,13 @@ def test_two_streams_on_two_nodes_each_raise_their_alert(ray_cluster: Any, tmp_p
     sink = _Collect()
     nodes: dict[str, int] = {}
     restarted: list[int] = []
+    listed: set[str] = set()  # the streams the status file behind `GET /streams` listed
     stop = threading.Event()
 
-    def kill_the_gate_stream_once() -> None:
-        # Ray titles an actor's process after its class; the gate stream is the second actor.
+    def kill_a_stream_worker_once_both_committed() -> None:
+        # Once each stream has committed an event (the status file `GET /streams` reads), one
+        # actor process is killed; Ray titles an actor's process after its class.
+        state_dir = service.settings.home / "monitor"
         while not stop.is_set() and not restarted:
             workers = [
                 p
@@ -71,14 +74,15 @@ def test_two_streams_on_two_nodes_each_raise_their_alert(ray_cluster: Any, tmp_p
                 if " ".join(p.info["cmdline"] or []).startswith("ray::StreamWorker")
             ]
             nodes["actors"] = max(nodes.get("actors", 0), len(workers))
-            if len(workers) == 2 and time.monotonic() - started > 4:
+            running = {s.name: s.events for s in read_streams(state_dir)}
+            listed.update(running)
+            if len(workers) == 2 and running.get("dock", 0) >= 1 and running.get("gate", 0) >= 1:
                 os.kill(max(p.info["pid"] for p in workers), signal.SIGKILL)
                 restarted.append(1)
                 return
             time.sleep(0.3)
 
-    started = time.monotonic()
-    killer = threading.Thread(target=kill_the_gate_stream_once, daemon=True)
+    killer = threading.Thread(target=kill_a_stream_worker_once_both_committed, daemon=True)
     killer.start()
     try:
         statuses = monitor_on_ray(
@@ -97,6 +101,7 @@ def test_two_streams_on_two_nodes_each_raise_their_alert(ray_cluster: Any, tmp_p
     logged = {(a["rule_id"], a["stream"]) for a in map(json.loads, log.read_text().splitlines())}
     assert by_rule <= logged
     assert {s.name: s.state for s in statuses} == {"dock": "finished", "gate": "finished"}
+    assert listed == {"dock", "gate"}
     # One actor per stream, and the two ran side by side (one CPU on each node).
     assert nodes["actors"] == 2
     assert restarted and sum(s.restarts for s in statuses) >= 1
