@@ -83,11 +83,14 @@ def main() -> None:
         media_min = args.minutes
         load = [os.getloadavg()[0]]
         single = run_child(video, Path(tmp) / "single-home", "ingest")
+        print(f"1 process: {json.dumps(single)}", flush=True)  # kept if the Ray run fails
         load.append(os.getloadavg()[0])
         cmd = [sys.executable, "-m", "benchmarks.cluster_ingest", "--child", str(video)]
         cmd += [str(Path(tmp) / "ray-home"), "--workers", str(args.workers)]
         cmd += ["--chunk-minutes", str(args.chunk_minutes)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"the Ray run failed:\n{proc.stderr[-4000:]}")
         ray = json.loads(proc.stdout.strip().splitlines()[-1])
         load.append(os.getloadavg()[0])
 
