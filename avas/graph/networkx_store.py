@@ -42,6 +42,7 @@ from avas.graph.base import (
 )
 from avas.graph.frame_index import FrameIndex
 from avas.graph.keyword_index import KeywordIndex
+from avas.graph.sqlite_schema import SCHEMA, SCHEMA_VERSION
 from avas.text import STOPWORDS
 from graph_schema import (
     MERGED_INTO,
@@ -59,103 +60,6 @@ from graph_schema import (
     TimeSpan,
     Video,
 )
-
-SCHEMA_VERSION = 2
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS nodes (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    video_id TEXT,
-    start_ms INTEGER,
-    end_ms INTEGER,
-    data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS nodes_by_video ON nodes (video_id, kind, start_ms);
-CREATE TABLE IF NOT EXISTS edges (
-    src TEXT NOT NULL,
-    dst TEXT NOT NULL,
-    type TEXT NOT NULL,
-    video_id TEXT,
-    data TEXT NOT NULL,
-    PRIMARY KEY (src, dst, type)
-);
-CREATE INDEX IF NOT EXISTS edges_by_video ON edges (video_id);
-CREATE INDEX IF NOT EXISTS edges_by_dst ON edges (dst, type);
-CREATE TABLE IF NOT EXISTS vectors (
-    id TEXT PRIMARY KEY,
-    video_id TEXT,
-    kind TEXT NOT NULL,
-    model TEXT NOT NULL,
-    vec BLOB NOT NULL
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS text_index USING fts5(
-    id UNINDEXED, video_id UNINDEXED, kind UNINDEXED, body, tokenize = 'trigram'
-);
--- FTS5 cannot index its UNINDEXED columns: this maps a node to its FTS row, so replacing one
--- node's text is a lookup, not a scan of the whole index.
-CREATE TABLE IF NOT EXISTS text_rows (id TEXT PRIMARY KEY, fts_rowid INTEGER NOT NULL);
--- Entity merges (avas.knowledge.linking): the alias keeps its node and edges, so deleting the row
--- undoes a merge. Whatever deletes an entity node also drops its merges and name vector.
-CREATE TABLE IF NOT EXISTS merges (
-    alias_id TEXT PRIMARY KEY,
-    canonical_id TEXT NOT NULL,
-    video_id TEXT,
-    data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS merges_by_canonical ON merges (canonical_id);
-CREATE TRIGGER IF NOT EXISTS entity_deleted AFTER DELETE ON nodes WHEN OLD.kind = 'entity'
-BEGIN
-    DELETE FROM merges WHERE alias_id = OLD.id OR canonical_id = OLD.id;
-    DELETE FROM vectors WHERE id = OLD.id;
-END;
--- Keyframe image embeddings (another model's space than `vectors`): a few per event.
-CREATE TABLE IF NOT EXISTS frame_vectors (
-    event_id TEXT NOT NULL,
-    ts_ms INTEGER NOT NULL,
-    video_id TEXT,
-    model TEXT NOT NULL,
-    vec BLOB NOT NULL,
-    PRIMARY KEY (event_id, ts_ms)
-);
-CREATE INDEX IF NOT EXISTS frame_vectors_by_video ON frame_vectors (video_id);
--- A log of touched ids, written by triggers inside each write transaction, so another process
--- holding this store in memory reloads only those rows (see NetworkxEventStore._sync): 'n' a
--- node, its vector or its frame vectors (logged under the event), 'e' one edge (src, dst and
--- type joined by char(31)), 'm' a merge.
-CREATE TABLE IF NOT EXISTS changes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, tbl TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS log_node_ins AFTER INSERT ON nodes
-BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.id, 'n'); END;
-CREATE TRIGGER IF NOT EXISTS log_node_upd AFTER UPDATE ON nodes
-BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.id, 'n'), (OLD.id, 'n'); END;
-CREATE TRIGGER IF NOT EXISTS log_node_del AFTER DELETE ON nodes
-BEGIN INSERT INTO changes (id, tbl) VALUES (OLD.id, 'n'); END;
-CREATE TRIGGER IF NOT EXISTS log_edge_ins AFTER INSERT ON edges
-BEGIN INSERT INTO changes (id, tbl)
-    VALUES (NEW.src || char(31) || NEW.dst || char(31) || NEW.type, 'e'); END;
-CREATE TRIGGER IF NOT EXISTS log_edge_upd AFTER UPDATE ON edges
-BEGIN INSERT INTO changes (id, tbl)
-    VALUES (NEW.src || char(31) || NEW.dst || char(31) || NEW.type, 'e'),
-           (OLD.src || char(31) || OLD.dst || char(31) || OLD.type, 'e'); END;
-CREATE TRIGGER IF NOT EXISTS log_edge_del AFTER DELETE ON edges
-BEGIN INSERT INTO changes (id, tbl)
-    VALUES (OLD.src || char(31) || OLD.dst || char(31) || OLD.type, 'e'); END;
-CREATE TRIGGER IF NOT EXISTS log_vector_ins AFTER INSERT ON vectors
-BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.id, 'n'); END;
-CREATE TRIGGER IF NOT EXISTS log_vector_del AFTER DELETE ON vectors
-BEGIN INSERT INTO changes (id, tbl) VALUES (OLD.id, 'n'); END;
-CREATE TRIGGER IF NOT EXISTS log_frame_ins AFTER INSERT ON frame_vectors
-BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.event_id, 'n'); END;
-CREATE TRIGGER IF NOT EXISTS log_frame_del AFTER DELETE ON frame_vectors
-BEGIN INSERT INTO changes (id, tbl) VALUES (OLD.event_id, 'n'); END;
-CREATE TRIGGER IF NOT EXISTS log_merge_ins AFTER INSERT ON merges
-BEGIN INSERT INTO changes (id, tbl) VALUES (NEW.alias_id, 'm'); END;
-CREATE TRIGGER IF NOT EXISTS log_merge_del AFTER DELETE ON merges
-BEGIN INSERT INTO changes (id, tbl) VALUES (OLD.alias_id, 'm'); END;
-"""
 
 # How often a read looks for other processes' commits (PRAGMA data_version: no table read).
 SYNC_INTERVAL_MS = 500
@@ -185,17 +89,34 @@ def _search_terms(text: str) -> list[str]:
     return [w for w in dict.fromkeys(words) if w not in STOPWORDS]
 
 
-def _orphaned(db: sqlite3.Connection, entity_ids: Iterable[str]) -> set[str]:
-    """The entities of ``entity_ids`` that no event involves any more."""
-    return {
-        ent
-        for ent in entity_ids
-        if db.execute(
-            "SELECT 1 FROM edges WHERE dst = ? AND type = ? LIMIT 1",
-            (ent, EdgeType.INVOLVES.value),
-        ).fetchone()
-        is None
-    }
+def _delete_orphans(db: sqlite3.Connection, candidates: Iterable[str] | None) -> set[str]:
+    """Delete the entities that no event involves any more, of ``candidates`` (None: of the
+    whole store), with their edges (their merges and name vectors go by trigger); their ids.
+
+    The one place an entity is deleted: entities are shared across events and videos, so a
+    write that drops an INVOLVES edge asks here whether the entity is still anyone's."""
+    if candidates is None:
+        orphans = {
+            row[0]
+            for row in db.execute(
+                "SELECT id FROM nodes WHERE kind = ? AND id NOT IN "
+                "(SELECT dst FROM edges WHERE type = ?)",
+                (NodeKind.ENTITY.value, EdgeType.INVOLVES.value),
+            )
+        }
+    else:
+        orphans = {
+            ent
+            for ent in candidates
+            if db.execute(
+                "SELECT 1 FROM edges WHERE dst = ? AND type = ? LIMIT 1",
+                (ent, EdgeType.INVOLVES.value),
+            ).fetchone()
+            is None
+        }
+    db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
+    db.executemany("DELETE FROM edges WHERE src = ? OR dst = ?", [(o, o) for o in orphans])
+    return orphans
 
 
 def _unindex_text(db: sqlite3.Connection, node_ids: Iterable[str]) -> None:
@@ -224,7 +145,7 @@ class NetworkxEventStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across crashes
             self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(SCHEMA)
             self._check_version()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the graph store at {path}: {exc}") from exc
@@ -702,8 +623,7 @@ class NetworkxEventStore:
                 for node_id, body in texts.items():
                     self._index_text(db, node_id, event.video_id, kinds[node_id], body)
                 # An entity this event no longer involves, and no other event does, goes too.
-                orphans = _orphaned(db, old_entities - new_entities)
-                db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
+                orphans = _delete_orphans(db, old_entities - new_entities)
                 db.executemany(
                     "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)",
                     [
@@ -780,14 +700,7 @@ class NetworkxEventStore:
                 db.execute("DELETE FROM frame_vectors WHERE video_id = ?", (video_id,))
                 _unindex_text(db, ids)
                 # Entities are shared across videos: drop only those no event involves any more.
-                orphans = {
-                    row[0]
-                    for row in db.execute(
-                        "SELECT id FROM nodes WHERE kind = 'entity' AND id NOT IN "
-                        "(SELECT dst FROM edges WHERE type = 'INVOLVES')"
-                    )
-                }
-                db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
+                orphans = _delete_orphans(db, None)
             self._remove_nodes(ids | orphans)
             # RELATES_TO edges of this video between entities that stay (other videos involve them)
             # lost their rows above: drop their mirrors too.
@@ -845,11 +758,7 @@ class NetworkxEventStore:
                 db.executemany("DELETE FROM edges WHERE src = ?", rows)
                 db.executemany("DELETE FROM edges WHERE dst = ?", rows)
                 _unindex_text(db, doomed)
-                orphans = _orphaned(db, involved)
-                db.executemany("DELETE FROM nodes WHERE id = ?", [(o,) for o in orphans])
-                db.executemany(
-                    "DELETE FROM edges WHERE src = ? OR dst = ?", [(o, o) for o in orphans]
-                )
+                orphans = _delete_orphans(db, involved)
             for src, dst in relations:
                 if self._graph.has_edge(src, dst, key=EdgeType.RELATES_TO.value):
                     self._graph.remove_edge(src, dst, key=EdgeType.RELATES_TO.value)
