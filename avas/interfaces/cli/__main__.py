@@ -1,0 +1,5 @@
+"""python -m avas.interfaces.cli"""
+
+from avas.interfaces.cli import main
+
+main()
