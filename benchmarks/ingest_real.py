@@ -99,6 +99,10 @@ def main() -> None:
             f"{ingest['peak_rss_mib']:>4.0f} MiB | {load_before:>9.1f} / {load_after:<9.1f}",
             flush=True,
         )
+        print(
+            f"peak RSS: ingest process {ingest['main_peak_mib']:.0f} MiB, "
+            f"largest child {ingest['child_peak_mib']:.0f} MiB"
+        )
         print("\nCPU seconds per video minute, by stage (threads of the ingest process, children):")
         stages = sorted(
             ((k.removeprefix("cpu:"), v) for k, v in ingest.items() if k.startswith("cpu:")),
