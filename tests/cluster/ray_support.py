@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psutil
+
 from avas.cluster.seams import tiling_problems
 from avas.config import Settings
 from avas.service import Service
@@ -23,3 +25,15 @@ def assert_tiles_like(ours: list[Event], theirs: list[Event], duration_ms: int) 
     a, b = {e.span.start_ms for e in ours}, {e.span.start_ms for e in theirs}
     assert len(a ^ b) <= 2, sorted(a ^ b)
     assert {e.id for e in ours} & {e.id for e in theirs}
+
+
+def ours() -> list[tuple[psutil.Process, str]]:
+    """This test process's descendants (the cluster's processes): the only ones a test may
+    kill; other Ray clusters may run on the same machine."""
+    found = []
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            found.append((proc, " ".join(proc.cmdline())))
+        except psutil.Error:  # it ended meanwhile
+            continue
+    return found

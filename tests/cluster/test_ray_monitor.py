@@ -13,9 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
-from ray_support import fresh_service
+from ray_support import fresh_service, ours
 
 from avas.cluster.monitor import monitor_on_ray
 from avas.media.sample import SampleSpec, SceneSpec, make_sample_video
@@ -68,16 +67,12 @@ def test_two_streams_on_two_nodes_each_raise_their_alert(ray_cluster: Any, tmp_p
         # actor process is killed; Ray titles an actor's process after its class.
         state_dir = service.settings.home / "monitor"
         while not stop.is_set() and not restarted:
-            workers = [
-                p
-                for p in psutil.process_iter(["pid", "cmdline"])
-                if " ".join(p.info["cmdline"] or []).startswith("ray::StreamWorker")
-            ]
+            workers = [p for p, cmdline in ours() if cmdline.startswith("ray::StreamWorker")]
             nodes["actors"] = max(nodes.get("actors", 0), len(workers))
             running = {s.name: s.events for s in read_streams(state_dir)}
             listed.update(running)
             if len(workers) == 2 and running.get("dock", 0) >= 1 and running.get("gate", 0) >= 1:
-                os.kill(max(p.info["pid"] for p in workers), signal.SIGKILL)
+                os.kill(max(p.pid for p in workers), signal.SIGKILL)
                 restarted.append(1)
                 return
             time.sleep(0.3)
