@@ -24,7 +24,8 @@ from pydantic import BaseModel
 
 from avas.config import Settings
 from avas.media.sample import SampleManifest, SampleSpec, SceneSpec, SpeechSpec, make_sample_video
-from avas.retrieval.moments import MODALITIES, Modality, MomentFinder
+from avas.retrieval.moments import MomentFinder
+from avas.retrieval.query import MODALITIES, Modality
 from avas.service import Service
 from graph_schema import TimeSpan
 

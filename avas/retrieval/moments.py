@@ -21,11 +21,9 @@ The agent searches through the same object (``search``: node-level evidence, the
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -33,13 +31,18 @@ from avas.graph.base import SEARCHABLE, EventGraphStore, SearchHit
 from avas.perception.base import Embedder
 from avas.perception.image_embed_base import ImageEmbedder
 from avas.retrieval.hybrid import RRF_K, Evidence, HybridRetriever, word_coverage
+from avas.retrieval.query import (
+    BASE_WEIGHTS,
+    MODALITIES,
+    Modality,
+    fuzzy_coverage,
+    has_phrase,
+    plan_query,
+)
 from avas.retrieval.rerank_base import Reranker, reorder
 from avas.text import content_words
-from graph_schema import Event, NodeKind, TimeSpan, normalize_name
+from graph_schema import Event, NodeKind, TimeSpan
 
-Modality = Literal["speech", "text", "caption", "frame"]
-MODALITIES: tuple[Modality, ...] = ("speech", "text", "caption", "frame")
-# "frame": keyframe image vectors (no words; searched only when an image embedder is set up)
 _KIND: dict[Modality, NodeKind] = {
     "speech": NodeKind.SPEECH,
     "text": NodeKind.TEXT,
@@ -55,40 +58,11 @@ _NAMES: dict[NodeKind, str] = {
     NodeKind.SUMMARY: "summary",
 }
 
-# Offline captions restate the event's speech and text, so on their own they get less weight:
-# a caption match is only the best evidence when nothing more precise matched as well.
-# Frame matches carry no words to check, so they start lower and count when the query
-# describes what things look like.
-BASE_WEIGHTS: dict[Modality, float] = {"speech": 1.0, "text": 1.0, "caption": 0.7, "frame": 0.6}
-CUE_WEIGHT = 0.8  # added to a modality's weight when the query points at it
 COVERAGE_BOOST = 1.0  # a hit's score is multiplied by 1 + this x its word coverage
 PHRASE_BOOST = 1.0  # ... and by 1 + this again when it holds the query's words as one phrase
 MERGE_GAP_MS = 1_000  # events this close count as adjacent
 MIN_COVERAGE = 0.5  # a hit with fewer of the query's words needs dense similarity to count
 SNIPPET_CHARS = 160
-FUZZY_MIN = 0.6  # trigram Dice similarity from which a misheard or misread word counts, in part
-
-# Words that say where to look rather than what to find: they steer the weights and are left
-# out of keyword search and coverage ("text that reads EXIT" must not favour the caption,
-# whose "On-screen text:" label contains the word "text").
-_TEXT_CUES = frozenset(
-    """text texts screen onscreen sign signs written writing title titled banner label labelled
-    labeled reads read caption display displayed displays board slide heading""".split()
-)
-_SPEECH_CUES = frozenset(
-    """mention mentions mentioned mentioning talk talks talked talking speak speaks speaking
-    speaker spoke spoken speech announce announced announces announcement voice discuss
-    discussed discusses word words saying quote quoted narrator narration hear heard""".split()
-)
-_SCENE_CUES = frozenset("""scene scenes shot footage picture frame background""".split())
-_VISUAL_WORDS = frozenset(
-    """red orange yellow green cyan blue purple violet pink brown black white grey gray colour
-    color coloured colored multicoloured multicolored bright dark dim light person people man
-    woman men women crowd face car truck vehicle forklift building room street outdoor indoor
-    sky tree water moving motion still walking running standing sitting wearing object""".split()
-)
-_CUES = _TEXT_CUES | _SPEECH_CUES | _SCENE_CUES
-_QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]+)[\"“”«»]")
 
 
 class Moment(BaseModel):
@@ -108,41 +82,6 @@ class VideoHit(BaseModel):
     score: float = Field(description="best moment's score plus a share of the others'")
     moments: int = Field(description="matching moments in this video")
     best: Moment
-
-
-class QueryPlan(BaseModel):
-    """What a query asks for: the words to match and how much each modality counts."""
-
-    words: list[str]
-    phrase: str = Field(description="squashed words that, found together, are an exact match")
-    weights: dict[Modality, float]
-
-
-def plan_query(query: str) -> QueryPlan:
-    """Words and per-modality weights for ``query`` (no I/O: cheap enough for every call)."""
-    quoted = _QUOTED.findall(query)
-    all_words = content_words(query)
-    words = [w for w in all_words if w not in _CUES] or all_words
-    weights = dict(BASE_WEIGHTS)
-    tokens = re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", query)
-    # A capital mid-sentence is a name; a whole word in capitals is a sign or code.
-    named = any(t[0].isupper() for t in tokens[1:]) or any(
-        len(t) > 1 and t.isupper() for t in tokens
-    )
-    lowered = set(all_words)
-    if quoted or named or any(c.isdigit() for c in query):
-        weights["text"] += CUE_WEIGHT
-        weights["speech"] += CUE_WEIGHT / 2
-    if lowered & _TEXT_CUES:
-        weights["text"] += CUE_WEIGHT
-    if lowered & _SPEECH_CUES or re.search(r"\b(say|says|said|tell|tells|told)\b", query, re.I):
-        weights["speech"] += CUE_WEIGHT
-    if lowered & (_SCENE_CUES | _VISUAL_WORDS):
-        weights["caption"] += CUE_WEIGHT
-        weights["frame"] += CUE_WEIGHT
-    phrase_words = content_words(" ".join(quoted)) if quoted else words
-    phrase = normalize_name("".join(phrase_words)) if len(phrase_words) > 1 else ""
-    return QueryPlan(words=words, phrase=phrase, weights=weights)
 
 
 @dataclass
@@ -390,7 +329,7 @@ class MomentFinder:
                 node.coverage = fuzzy_coverage(plan.words, node.hit.text)
                 if node.coverage < MIN_COVERAGE and node.dense < self.min_dense:
                     continue  # no usable evidence: a near miss of the dense search
-                phrase = bool(plan.phrase) and _has_phrase(plan.phrase, node.hit.text)
+                phrase = bool(plan.phrase) and has_phrase(plan.phrase, node.hit.text)
                 node.score *= (1 + COVERAGE_BOOST * node.coverage) * (1 + PHRASE_BOOST * phrase)
             event = self.store.event_of(node.hit.id)
             events.setdefault(event.id, _EventHit(event=event)).nodes.append(node)
@@ -469,37 +408,6 @@ def _per_modality(
     return split
 
 
-def _trigrams(word: str) -> set[str]:
-    return {word[i : i + 3] for i in range(len(word) - 2)}
-
-
-def fuzzy_coverage(words: Sequence[str], text: str) -> float:
-    """Share of ``words`` in ``text``, spaces ignored; a near spelling earns partial credit.
-
-    ASR and OCR get names slightly wrong ("madger" for "badger", "brell" for "umbrella"): a word
-    of five letters or more that is not found verbatim counts by its best trigram Dice
-    similarity with a word of the text, when that reaches FUZZY_MIN.
-    """
-    if not words:
-        return 0.0
-    squashed = normalize_name(text)
-    grams: list[set[str]] | None = None
-    total = 0.0
-    for word in words:
-        key = normalize_name(word)
-        if key in squashed:
-            total += 1.0
-            continue
-        if len(key) < 5:
-            continue
-        if grams is None:
-            grams = [_trigrams(t) for t in set(re.findall(r"[0-9a-z]+", text.casefold()))]
-        mine = _trigrams(key)
-        best = max((2 * len(mine & g) / (len(mine) + len(g)) for g in grams if g), default=0.0)
-        total += best if best >= FUZZY_MIN else 0.0
-    return total / len(words)
-
-
 def _adjacent_groups(hits: Iterable[_EventHit]) -> list[list[_EventHit]]:
     """Hit events grouped into runs of adjacent or overlapping events of one video.
 
@@ -522,11 +430,6 @@ def _adjacent_groups(hits: Iterable[_EventHit]) -> list[list[_EventHit]]:
                 continue
         groups.append([hit])
     return groups
-
-
-def _has_phrase(phrase: str, text: str) -> bool:
-    """The query's words in a row, spaces, punctuation and stopwords ignored."""
-    return phrase in normalize_name(text) or phrase in normalize_name("".join(content_words(text)))
 
 
 def _snippet(text: str) -> str:
