@@ -22,6 +22,7 @@ from avas.perception.captioner_base import Captioner
 from avas.perception.detect_base import Detector
 from avas.perception.image_embed_base import ImageEmbedder
 from avas.pipeline import EventHook, IngestPipeline, IngestReport, ProgressFn
+from avas.pipeline.stages import Stages
 from avas.retrieval.moments import MomentFinder
 from avas.retrieval.rerank_base import Reranker
 
@@ -206,6 +207,8 @@ class Service:
             captioner=self.captioner,
             image_embedder=self.image_embedder,
             detectors=self.detectors,
+            # The per-run collaborators (segmenter, merger) and the shared linker and summariser.
+            stages=Stages.from_settings(self.settings, self.store, self.embedder),
         )
 
     def ingest(
