@@ -41,7 +41,8 @@ def _clip(path: Path, text: str, background: str) -> Path:
         scenes=[
             SceneSpec(duration_ms=6_000, background="blue", text="ALL QUIET"),
             SceneSpec(duration_ms=8_000, background=background, text=text),
-            SceneSpec(duration_ms=6_000, background="green", text="ALL QUIET"),
+            # Long enough to be still replaying when a worker is killed after the first events.
+            SceneSpec(duration_ms=26_000, background="green", text="ALL QUIET"),
         ]
     )
     make_sample_video(path, spec)
