@@ -2,7 +2,7 @@
 
     db.executescript(SCHEMA)  # idempotent: every statement is IF NOT EXISTS
 
-Version 2 added text_rows; NetworkxEventStore._check_version migrates a version-1 file.
+Version 2 added text_rows; networkx_rows.check_version migrates a version-1 file.
 """
 
 from __future__ import annotations
