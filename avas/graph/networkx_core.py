@@ -26,16 +26,9 @@ from pydantic import BaseModel
 from avas.errors import NotFoundError, StoreError
 from avas.graph.frame_index import FrameIndex
 from avas.graph.keyword_index import KeywordIndex
-from avas.graph.networkx_rows import (
-    MODELS,
-    check_version,
-)
+from avas.graph.networkx_rows import MODELS, check_version
 from avas.graph.sqlite_schema import SCHEMA
-from graph_schema import (
-    EntityMerge,
-    Event,
-    NodeKind,
-)
+from graph_schema import EntityMerge, Event, NodeKind
 
 # How often a read looks for other processes' commits (PRAGMA data_version: no table read).
 SYNC_INTERVAL_MS = 500

@@ -9,22 +9,9 @@ import numpy as np
 import numpy.typing as npt
 
 from avas.errors import InputError, NotFoundError
-from avas.graph.base import (
-    EntityHit,
-    Relation,
-    entity_query,
-    entity_score,
-    relation_order,
-)
+from avas.graph.base import EntityHit, Relation, entity_query, entity_score, relation_order
 from avas.graph.networkx_sync import SyncedStore
-from graph_schema import (
-    EdgeType,
-    Entity,
-    EntityKind,
-    EntityMerge,
-    Event,
-    NodeKind,
-)
+from graph_schema import EdgeType, Entity, EntityKind, EntityMerge, Event, NodeKind
 
 
 def write_merge(db: sqlite3.Connection, merge: EntityMerge) -> None:

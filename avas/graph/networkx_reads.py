@@ -6,20 +6,9 @@ import bisect
 from collections import Counter
 
 from avas.errors import NotFoundError
-from avas.graph.base import (
-    EventDetails,
-    details_of,
-)
+from avas.graph.base import EventDetails, details_of
 from avas.graph.networkx_sync import SyncedStore
-from graph_schema import (
-    MERGED_INTO,
-    Event,
-    GraphStats,
-    NodeKind,
-    Summary,
-    TimeSpan,
-    Video,
-)
+from graph_schema import MERGED_INTO, Event, GraphStats, NodeKind, Summary, TimeSpan, Video
 
 
 class StoreReads(SyncedStore):

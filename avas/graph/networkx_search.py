@@ -9,17 +9,11 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from avas.graph.base import (
-    SEARCHABLE,
-    SearchHit,
-)
+from avas.graph.base import SEARCHABLE, SearchHit
 from avas.graph.keyword_index import KeywordIndex
 from avas.graph.networkx_sync import SyncedStore
 from avas.text import STOPWORDS
-from graph_schema import (
-    Event,
-    NodeKind,
-)
+from graph_schema import Event, NodeKind
 
 _KIND_CODES = {kind: code for code, kind in enumerate(NodeKind)}
 

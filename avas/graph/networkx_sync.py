@@ -16,14 +16,8 @@ import numpy as np
 
 from avas.graph.frame_index import FrameIndex
 from avas.graph.networkx_core import FULL_RELOAD_IDS, StoreCore
-from avas.graph.networkx_rows import (
-    in_chunks,
-)
-from graph_schema import (
-    EntityMerge,
-    NodeKind,
-    Video,
-)
+from avas.graph.networkx_rows import in_chunks
+from graph_schema import EntityMerge, NodeKind, Video
 
 
 class SyncedStore(StoreCore):

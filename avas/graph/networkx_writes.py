@@ -13,20 +13,9 @@ from pydantic import BaseModel
 
 from avas.errors import NotFoundError
 from avas.graph.networkx_entities import write_merge
-from avas.graph.networkx_rows import (
-    delete_orphans,
-    index_text,
-    node_row,
-    unindex_text,
-)
+from avas.graph.networkx_rows import delete_orphans, index_text, node_row, unindex_text
 from avas.graph.networkx_sync import SyncedStore
-from graph_schema import (
-    EdgeType,
-    EventRecord,
-    NodeKind,
-    Summary,
-    Video,
-)
+from graph_schema import EdgeType, EventRecord, NodeKind, Summary, Video
 
 
 class StoreWrites(SyncedStore):

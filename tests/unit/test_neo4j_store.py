@@ -15,6 +15,7 @@ import pytest
 
 import avas.graph.neo4j_store as neo4j_store
 from avas.errors import DependencyError, StoreError
+from avas.graph.neo4j_rows import EDGE_PARAMS
 from avas.graph.neo4j_store import Neo4jEventStore, escape_lucene, lucene_query
 from graph_schema import EdgeType
 from graph_schema.cypher import load_migrations, load_queries, split_statements
@@ -57,14 +58,16 @@ def test_lucene_syntax_in_user_text_is_escaped() -> None:
 
 
 def test_every_query_the_store_names_exists() -> None:
-    source = Path(neo4j_store.__file__).read_text()
+    # The store is put together from the neo4j_* modules beside it: all of them name queries.
+    graph_dir = Path(neo4j_store.__file__).parent
+    source = "\n".join(p.read_text() for p in sorted(graph_dir.glob("neo4j_*.py")))
     named = set(re.findall(r'(?:q|self\._queries)\["([a-z_]+)"\]', source))
     named |= set(re.findall(r'self\._read\(\s*"([a-z_]+)"', source))
     assert named - load_queries().keys() == set()
     # Every edge type has its own parameter (and subquery) in the one-statement commit.
-    assert set(neo4j_store._EDGE_PARAMS) == set(EdgeType)
+    assert set(EDGE_PARAMS) == set(EdgeType)
     commit = load_queries()["commit_event"]
-    for param in neo4j_store._EDGE_PARAMS.values():
+    for param in EDGE_PARAMS.values():
         assert f"UNWIND ${param} AS row" in commit
 
 
