@@ -6,12 +6,12 @@ fails.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from neo4j_env import emptied_server
 from ray_support import assert_tiles_like
 
 from avas.cluster.ingest import ingest_on_ray
@@ -27,40 +27,9 @@ QUESTIONS = (
 )
 
 
-def _reset(cfg: Neo4jSettings) -> None:
-    """Empty the database (migration records too) and drop its vector indexes: the contract
-    suite shares the server with other vector sizes."""
-    import neo4j
-
-    assert cfg.uri is not None
-    auth = (cfg.user, cfg.password.get_secret_value())
-    with (
-        neo4j.GraphDatabase.driver(cfg.uri, auth=auth) as driver,
-        driver.session(database=cfg.database) as session,
-    ):
-        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS").consume()
-        names = [r["name"] for r in session.run("SHOW VECTOR INDEXES YIELD name")]
-        for name in names:  # names come from the server, not from user input
-            session.run(f"DROP INDEX `{name}` IF EXISTS").consume()
-
-
 @pytest.fixture
 def neo4j_cfg() -> Iterator[Neo4jSettings]:
-    uri = os.environ.get("AVAS_NEO4J__URI")
-    if not uri:
-        if os.environ.get("AVAS_TEST_REQUIRE_NEO4J") == "1":
-            pytest.fail("AVAS_TEST_REQUIRE_NEO4J=1 but AVAS_NEO4J__URI is not set")
-        pytest.skip("AVAS_NEO4J__URI is not set: no Neo4j server for the chunked ingest")
-    pytest.importorskip("neo4j", reason="the neo4j driver is not installed: avas[neo4j]")
-    cfg = Neo4jSettings(
-        uri=uri,
-        user=os.environ.get("AVAS_NEO4J__USER", "neo4j"),
-        password=os.environ.get("AVAS_NEO4J__PASSWORD", "avas-dev-password"),
-        database=os.environ.get("AVAS_NEO4J__DATABASE", "neo4j"),
-    )
-    _reset(cfg)
-    yield cfg
-    _reset(cfg)
+    yield from emptied_server("for the chunked ingest")
 
 
 def test_chunked_ingest_into_neo4j_tiles_and_answers_like_one_process(

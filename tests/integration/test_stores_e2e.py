@@ -14,12 +14,12 @@ store makes them anew at the embedder's size: the contract suite uses the same s
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from neo4j_env import emptied_server
 
 from agents.graph import agent_for, ask
 from agents.state import Answer
@@ -40,43 +40,9 @@ QUESTIONS = [
 FINDS = ["budget", "harbor crane", "loading dock", "forklift"]
 
 
-def _neo4j_settings() -> Neo4jSettings:
-    uri = os.environ.get("AVAS_NEO4J__URI")
-    if not uri:
-        if os.environ.get("AVAS_TEST_REQUIRE_NEO4J") == "1":
-            pytest.fail("AVAS_TEST_REQUIRE_NEO4J=1 but AVAS_NEO4J__URI is not set")
-        pytest.skip("AVAS_NEO4J__URI is not set: no Neo4j server to compare the stores on")
-    return Neo4jSettings(
-        uri=uri,
-        user=os.environ.get("AVAS_NEO4J__USER", "neo4j"),
-        password=os.environ.get("AVAS_NEO4J__PASSWORD", "avas-dev-password"),
-        database=os.environ.get("AVAS_NEO4J__DATABASE", "neo4j"),
-    )
-
-
-def _reset(cfg: Neo4jSettings) -> None:
-    """Empty the database (migration records too) and drop its vector indexes."""
-    import neo4j
-
-    assert cfg.uri is not None
-    auth = (cfg.user, cfg.password.get_secret_value())
-    with (
-        neo4j.GraphDatabase.driver(cfg.uri, auth=auth) as driver,
-        driver.session(database=cfg.database) as session,
-    ):
-        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS").consume()
-        names = [r["name"] for r in session.run("SHOW VECTOR INDEXES YIELD name")]
-        for name in names:  # names come from the server, not from user input
-            session.run(f"DROP INDEX `{name}` IF EXISTS").consume()
-
-
 @pytest.fixture
 def neo4j_cfg() -> Iterator[Neo4jSettings]:
-    cfg = _neo4j_settings()
-    pytest.importorskip("neo4j", reason="the neo4j driver is not installed: avas[neo4j]")
-    _reset(cfg)
-    yield cfg
-    _reset(cfg)
+    yield from emptied_server("to compare the stores on")
 
 
 def _answer_view(answer: Answer) -> tuple[Any, ...]:
