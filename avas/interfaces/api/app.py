@@ -7,22 +7,22 @@ uvicorn.run(app, host=settings.api.host, port=settings.api.port)
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from avas.errors import InputError
-from avas.interfaces.api.deps import AppContext, require_token, token_matches
+from avas.interfaces.api.deps import AppContext, require_token
 from avas.interfaces.api.errors import install_error_handlers
+from avas.interfaces.api.guard import Guard, document_guard
 from avas.interfaces.api.routers import (
     alerts,
     ask,
@@ -33,16 +33,12 @@ from avas.interfaces.api.routers import (
     streams,
     videos,
 )
+from avas.interfaces.api.schemas import ErrorOut
 from avas.interfaces.api.settings import ApiSettings
 from avas.service import Service
 
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
-UPLOAD_PATH = "/ingest/upload"
-_MULTIPART_OVERHEAD = 64 * 1024  # boundaries and the form fields around the file
-# Served to anyone: they carry no data (the page's own calls are guarded like any client's).
-_OPEN_PATHS = ("/healthz", "/readyz", "/", "/docs", "/docs/oauth2-redirect", "/openapi.json")
-_MEDIA_PATH = re.compile(r"^/videos/([A-Za-z0-9][A-Za-z0-9._-]{0,79})/media$")
-_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+_REF = "#/components/schemas/{model}"
 _SECRET_QUERY = re.compile(r"((?:access_token|token|sig)=)[^&\s]*", re.IGNORECASE)
 
 
@@ -80,90 +76,6 @@ class _RedactQuery(logging.Filter):
 _REDACT = _RedactQuery()
 
 
-def _host_of(header: str) -> str:
-    if header.startswith("["):  # [::1]:8000
-        return header[1 : header.find("]")].lower() if "]" in header else ""
-    return header.rsplit(":", 1)[0].lower() if header.count(":") == 1 else header.lower()
-
-
-def _folder_bytes(folder: Path) -> int:
-    if not folder.is_dir():
-        return 0
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-
-
-class Guard:
-    """Everything decided from the request line and headers, before a byte of the body is read:
-    the Host allow-list (DNS rebinding), the token (so a tokenless upload writes nothing), signed
-    media URLs, and body, upload and upload-storage caps."""
-
-    def __init__(self, app: ASGIApp, ctx: AppContext) -> None:
-        self.app = app
-        self.ctx = ctx
-        api = ctx.api
-        self.hosts = {h.lower().strip("[]") for h in (*_LOCAL_HOSTS, api.host, *api.allowed_hosts)}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        refusal = self._check(scope)
-        if refusal is not None:
-            status, detail, extra = refusal
-            body = json.dumps({"detail": detail}).encode()
-            headers = [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-                *extra,
-            ]
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-            return
-        await self.app(scope, receive, send)
-
-    def _check(self, scope: Scope) -> tuple[int, str, list[tuple[bytes, bytes]]] | None:
-        api = self.ctx.api
-        headers = dict(scope["headers"])
-        host = _host_of(headers.get(b"host", b"").decode("latin-1"))
-        if host not in self.hosts:
-            return 421, "unknown Host header (see AVAS_API__ALLOWED_HOSTS)", []
-        path: str = scope["path"]
-        method: str = scope["method"]
-        public = path in _OPEN_PATHS or path.startswith("/static/") or method == "OPTIONS"
-        if api.token is not None and not public:
-            auth = headers.get(b"authorization", b"").decode("latin-1")
-            scheme, _, given = auth.partition(" ")
-            if scheme.lower() == "bearer" and token_matches(api, given.strip()):
-                pass
-            elif (media := _MEDIA_PATH.match(path)) and self._signed(scope, media.group(1)):
-                scope["avas.signed_media"] = True
-            else:
-                return 401, "missing or wrong bearer token", [(b"www-authenticate", b"Bearer")]
-        length = headers.get(b"content-length")
-        if method in ("POST", "PUT", "PATCH") and (length is None or not length.isdigit()):
-            if length is not None or b"transfer-encoding" in headers:
-                return 411, "a request body needs a Content-Length header", []
-            length = b"0"
-        size = int(length) if length is not None and length.isdigit() else 0
-        if path == UPLOAD_PATH and method == "POST":
-            if size > api.max_upload_bytes + _MULTIPART_OVERHEAD:
-                return 413, f"the upload is larger than {api.max_upload_bytes} bytes", []
-            if _folder_bytes(self.ctx.upload_dir) + size > api.max_upload_storage_bytes:
-                return 507, "the upload folder is full (AVAS_API__MAX_UPLOAD_STORAGE_BYTES)", []
-        elif size > api.max_body_bytes:
-            return 413, f"the request body is larger than {api.max_body_bytes} bytes", []
-        return None
-
-    def _signed(self, scope: Scope, video_id: str) -> bool:
-        from urllib.parse import parse_qs
-
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        exp = query.get("exp", [None])[0]
-        sig = query.get("sig", [None])[0]
-        return self.ctx.signer.valid(video_id, exp, sig)
-
-
 def create_app(service: Service, api: ApiSettings) -> FastAPI:
     ctx = AppContext(service, api)
 
@@ -188,6 +100,19 @@ def create_app(service: Service, api: ApiSettings) -> FastAPI:
     guarded = [Depends(require_token)]
     for module in (videos, graph, ingest, ask, search, streams, alerts):
         app.include_router(module.router, dependencies=guarded)
+
+    schema = app.openapi  # FastAPI's own, cached on the app
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:  # built once: FastAPI's schema, then the Guard's statuses
+            doc = schema()
+            doc["components"]["schemas"].setdefault(
+                "ErrorOut", ErrorOut.model_json_schema(ref_template=_REF)
+            )
+            app.openapi_schema = document_guard(doc, _REF.format(model="ErrorOut"))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     # The page and its files carry no data; every call they make is guarded like any client's.
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")

@@ -8,41 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from avas.interfaces.api.models import AnswerOut, IngestReportOut, ProgressOut
-from graph_schema import EntityKind, TimeSpan
 
 VIDEO_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
 Responses = dict[int | str, dict[str, Any]]  # OpenAPI documentation of error statuses
-
-
-class VideoOut(BaseModel):
-    id: str
-    duration_ms: int
-    width: int
-    height: int
-    fps: float
-    has_audio: bool
-    is_live: bool
-    status: Literal["ingesting", "complete", "stopped"]
-    ingested_at: datetime
-    events: int
-    file_name: str = Field(description="the media file's name (the full path stays on the server)")
-    media_url: str
-
-
-class EntityOut(BaseModel):
-    id: str
-    kind: EntityKind
-    name: str
-
-
-class TimelineEvent(BaseModel):
-    id: str
-    video_id: str
-    span: TimeSpan
-    description: str
-    speech: list[str]
-    texts: list[str]
-    entities: list[EntityOut]
 
 
 class IngestRequest(BaseModel):
@@ -92,6 +60,13 @@ class StepOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class ErrorEventOut(BaseModel):
+    """An ``event: error`` in a stream whose status line was already sent."""
+
+    detail: str
+    status: int
 
 
 class Health(BaseModel):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
@@ -12,9 +10,9 @@ from pydantic import BaseModel
 KEEPALIVE = ": keep-alive\n\n"
 
 
-def sse(event: str, data: BaseModel | dict[str, Any]) -> str:
-    body = data.model_dump_json() if isinstance(data, BaseModel) else json.dumps(data)
-    return f"event: {event}\ndata: {body}\n\n"
+def sse(event: str, data: BaseModel) -> str:
+    # A model, never a dict: every message has an API type of its own.
+    return f"event: {event}\ndata: {data.model_dump_json()}\n\n"
 
 
 def sse_response(messages: Iterator[str] | AsyncIterator[str]) -> StreamingResponse:

@@ -17,6 +17,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from avas.interfaces.api.deps import Ctx
+from avas.interfaces.api.models import AlertOut, alert_out
 from avas.interfaces.api.sse import KEEPALIVE, sse, sse_response
 from avas.monitor.alerts import Alert
 from avas.monitor.state import ALERT_LOG, AlertTail, recent_alerts, state_dir_for
@@ -25,19 +26,23 @@ router = APIRouter(prefix="/alerts", tags=["monitor"])
 KEEPALIVE_S = 15.0
 
 
-def _alerts(docs: list[dict[str, Any]], thumbnails: Path) -> list[Alert]:
+def _shown(thumbnail: str | None, thumbnails: Path) -> str | None:
+    """A name under the alerts folder, never a server path."""
+    if thumbnail is None:
+        return None
+    thumb = Path(thumbnail)
+    inside = thumb.is_absolute() and thumb.is_relative_to(thumbnails)
+    return thumb.relative_to(thumbnails).as_posix() if inside else thumb.name
+
+
+def _alerts(docs: list[dict[str, Any]], thumbnails: Path) -> list[AlertOut]:
     found = []
     for doc in docs:
         try:
             alert = Alert.model_validate(doc)
         except ValidationError:
             continue  # a line some other writer put there: not an alert
-        if alert.thumbnail is not None:  # a name under the alerts folder, never a server path
-            thumb = Path(alert.thumbnail)
-            inside = thumb.is_absolute() and thumb.is_relative_to(thumbnails)
-            shown = thumb.relative_to(thumbnails).as_posix() if inside else thumb.name
-            alert = alert.model_copy(update={"thumbnail": shown})
-        found.append(alert)
+        found.append(alert_out(alert, thumbnail=_shown(alert.thumbnail, thumbnails)))
     return found
 
 
@@ -55,7 +60,7 @@ def list_alerts(
     ctx: Ctx,
     limit: Annotated[int, Query(ge=1, le=1000, description="the newest this many")] = 100,
     stream: Annotated[str | None, Query(max_length=200, description="one stream's")] = None,
-) -> list[Alert]:
+) -> list[AlertOut]:
     """Recent alerts of every monitor on this AVAS_HOME, oldest first."""
     found = _alerts(
         recent_alerts(_log(ctx), limit=limit if stream is None else 1000), _thumbnails(ctx)
@@ -105,7 +110,9 @@ async def _events(
 @router.get(
     "/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "event: alert"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "`event: alert` (AlertOut)"}
+    },
 )
 async def stream_alerts(
     ctx: Ctx,

@@ -14,7 +14,7 @@ from avas.errors import AvasError
 from avas.interfaces.api.deps import AppContext, Ctx
 from avas.interfaces.api.errors import status_for
 from avas.interfaces.api.models import AnswerOut, answer_in, answer_out
-from avas.interfaces.api.schemas import AskRequest, ErrorOut, Responses, StepOut
+from avas.interfaces.api.schemas import AskRequest, ErrorEventOut, ErrorOut, Responses, StepOut
 from avas.interfaces.api.sse import sse, sse_response
 from avas.interfaces.checks import require_video
 
@@ -49,10 +49,10 @@ def _stream(ctx: AppContext, body: AskRequest) -> Iterator[str]:
             else:
                 yield sse("step", StepOut(text=item))
     except AvasError as exc:  # the status line is sent already: report in the stream
-        yield sse("error", {"detail": str(exc), "status": status_for(exc)})
+        yield sse("error", ErrorEventOut(detail=str(exc), status=status_for(exc)))
     except Exception as exc:
         log.exception("ask failed: %r", body.question)
-        yield sse("error", {"detail": f"unexpected {type(exc).__name__}", "status": 500})
+        yield sse("error", ErrorEventOut(detail=f"unexpected {type(exc).__name__}", status=500))
 
 
 @router.post(
@@ -62,7 +62,7 @@ def _stream(ctx: AppContext, body: AskRequest) -> Iterator[str]:
         200: {
             "content": {"text/event-stream": {}, "application/json": {}},
             "description": "SSE: `event: step` ({text}) lines, then `event: answer` (Answer "
-            "JSON), or `event: error` ({detail}); with ?stream=false the Answer as JSON",
+            "JSON), or `event: error` ({detail, status}); with ?stream=false the Answer as JSON",
         },
     },
     response_model=None,

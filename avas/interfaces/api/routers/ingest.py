@@ -92,11 +92,9 @@ def start_ingest(ctx: Ctx, body: IngestRequest) -> JobOut:
     status_code=status.HTTP_202_ACCEPTED,
     responses={
         400: {"model": ErrorOut, "description": "not a video file name, or an empty file"},
-        411: {"model": ErrorOut, "description": "no Content-Length"},
         413: {"model": ErrorOut, "description": "larger than AVAS_API__MAX_UPLOAD_BYTES"},
         **_QUEUE_FULL,
-        507: {"model": ErrorOut, "description": "the upload folder is full"},
-    },
+    },  # 411 and 507 are the Guard's: see guard.document_guard
 )
 def upload_and_ingest(
     ctx: Ctx,

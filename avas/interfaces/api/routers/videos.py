@@ -12,14 +12,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from avas.interfaces.api.deps import AppContext, Ctx
-from avas.interfaces.api.schemas import (
-    VIDEO_ID_PATTERN,
-    EntityOut,
-    ErrorOut,
-    Responses,
-    TimelineEvent,
-    VideoOut,
-)
+from avas.interfaces.api.models import TimelineEvent, VideoOut, timeline_event_out, video_out
+from avas.interfaces.api.schemas import VIDEO_ID_PATTERN, ErrorOut, Responses
 from avas.interfaces.checks import check_span, require_video
 from graph_schema import TimeSpan, Video
 
@@ -33,8 +27,8 @@ def _video(ctx: AppContext, video_id: str) -> Video:
 
 
 def _out(ctx: AppContext, video: Video) -> VideoOut:
-    return VideoOut(
-        **video.model_dump(exclude={"path", "gaps"}),
+    return video_out(
+        video,
         events=len(ctx.service.store.events(video.id)),
         file_name=Path(video.path).name if not video.is_live else _public_url(video.path),
         # With a token, a signed URL a <video> element can use without the bearer header.
@@ -86,21 +80,8 @@ def video_events(
     end = end_ms if end_ms is not None else max(video.duration_ms, 2**62 if video.is_live else 0)
     check_span(start_ms, end)
     store = ctx.service.store
-    timeline = []
-    for event in store.events_in_span(video_id, TimeSpan(start_ms=start_ms, end_ms=end))[:limit]:
-        details = store.event_details(event.id)
-        timeline.append(
-            TimelineEvent(
-                id=event.id,
-                video_id=event.video_id,
-                span=event.span,
-                description=event.description,
-                speech=[s.text for s in details.speech],
-                texts=[t.text for t in details.texts],
-                entities=[EntityOut(id=e.id, kind=e.kind, name=e.name) for e in details.entities],
-            )
-        )
-    return timeline
+    events = store.events_in_span(video_id, TimeSpan(start_ms=start_ms, end_ms=end))[:limit]
+    return [timeline_event_out(store.event_details(e.id)) for e in events]
 
 
 @router.head("/{video_id}/media", include_in_schema=False)
