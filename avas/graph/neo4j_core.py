@@ -24,6 +24,9 @@ DEFAULT_VECTOR_DIMENSIONS = 384  # all-MiniLM-L6-v2, the packaged embedding mode
 INDEX_WAIT_S = 300
 CONNECT_RETRY_MS = 10_000  # a server that is still starting gets this long to answer
 MIGRATION_ATTEMPTS = 5
+# Rows a bounded delete takes per transaction: a 52k-event video deleted in one transaction
+# passed Neo4j's transaction memory limit (1.4 GiB at a 2 GiB heap); 2,000 events stay ~60 MB.
+DELETE_BATCH = 2_000
 
 
 class Neo4jCore:
@@ -36,13 +39,17 @@ class Neo4jCore:
         *,
         vector_dimensions: int = DEFAULT_VECTOR_DIMENSIONS,
         connect_retry_ms: int = CONNECT_RETRY_MS,
+        delete_batch: int = DELETE_BATCH,
     ) -> None:
+        if delete_batch < 1:
+            raise ValueError(f"delete_batch must be at least 1, not {delete_batch}")
         self.uri = uri
         self.user = user
         self.database = database
         self.vector_dimensions = vector_dimensions
         self._password = password
         self._connect_retry_ms = connect_retry_ms
+        self.delete_batch = delete_batch
         self._driver: Driver | None = None
         self._loaded_queries: dict[str, str] = {}
         self._errors: tuple[type[BaseException], ...] = ()

@@ -18,6 +18,7 @@ from __future__ import annotations
 from avas.graph.neo4j_core import (
     CONNECT_RETRY_MS,
     DEFAULT_VECTOR_DIMENSIONS,
+    DELETE_BATCH,
     INDEX_WAIT_S,
     MIGRATION_ATTEMPTS,
 )
@@ -29,6 +30,7 @@ from avas.graph.neo4j_writes import Neo4jWrites
 __all__ = [
     "CONNECT_RETRY_MS",
     "DEFAULT_VECTOR_DIMENSIONS",
+    "DELETE_BATCH",
     "INDEX_WAIT_S",
     "MIGRATION_ATTEMPTS",
     "Neo4jEventStore",

@@ -102,30 +102,42 @@ class Neo4jWrites(Neo4jCore):
         self._run(work, write=True)
 
     def delete_video(self, video_id: str) -> None:
-        q = self._queries
-
-        def work(tx: ManagedTransaction) -> None:
-            if tx.run(q["get_video"], {"id": video_id}).single() is None:
-                raise NotFoundError(f"no video {video_id!r} in the store")
-            tx.run(q["delete_video"], {"video_id": video_id}).consume()
-            tx.run(q["delete_video_keyframes"], {"video_id": video_id}).consume()
-            tx.run(q["delete_orphan_entities"]).consume()
-
-        self._run(work, write=True)
+        if self.get_video(video_id) is None:
+            raise NotFoundError(f"no video {video_id!r} in the store")
+        # Relations, keyframes, then the nodes, each in batches; the video node goes last, so a
+        # deletion cut short leaves it listed and deleting it again finishes the job.
+        for name in ("delete_video_relations", "delete_video_keyframes", "delete_video_nodes"):
+            self._delete_in_batches(name, video_id=video_id)
+        self._delete_in_batches("delete_orphan_entities")
+        query = self._queries["delete_video"]
+        self._run(lambda tx: tx.run(query, {"video_id": video_id}).consume(), write=True)
 
     def delete_events_before(self, video_id: str, before_ms: int) -> int:
-        q = self._queries
+        if self.get_video(video_id) is None:
+            raise NotFoundError(f"no video {video_id!r} in the store")
+        deleted = self._delete_in_batches(
+            "delete_events_before", video_id=video_id, before_ms=before_ms
+        )
+        self._delete_in_batches("delete_orphan_entities")
+        return deleted
+
+    def _delete_in_batches(self, name: str, **params: Any) -> int:
+        """Run a bounded delete query (it takes $batch, returns ``deleted``) until a batch comes
+        back short; each batch is its own transaction, so none grows with the data (Neo4j
+        refuses a transaction over dbms.memory.transaction.total.max). Returns the total."""
+        query = self._queries[name]
+        batch = self.delete_batch
 
         def work(tx: ManagedTransaction) -> int:
-            if tx.run(q["get_video"], {"id": video_id}).single() is None:
-                raise NotFoundError(f"no video {video_id!r} in the store")
-            params = {"video_id": video_id, "before_ms": before_ms}
-            row = tx.run(q["delete_events_before"], params).single()
-            tx.run(q["delete_orphan_keyframes"], {"video_id": video_id}).consume()
-            tx.run(q["delete_orphan_entities"]).consume()
+            row = tx.run(query, {**params, "batch": batch}).single()
             return int(row["deleted"]) if row is not None else 0
 
-        return self._run(work, write=True)
+        total = 0
+        while True:
+            deleted = self._run(work, write=True)
+            total += deleted
+            if deleted < batch:
+                return total
 
     def delete_summaries(self, video_id: str, summary_ids: Sequence[str]) -> int:
         params = {"video_id": video_id, "ids": list(summary_ids)}
