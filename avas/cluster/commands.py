@@ -119,36 +119,17 @@ def monitor_command(
 ) -> list[StreamStatus]:
     """``avas monitor ... --ray``: the same rules and sinks as ``avas monitor``, one actor per
     stream on the cluster."""
-    from urllib.parse import urlsplit
-
-    from avas.ingest import is_live_uri
-    from avas.monitor.alerts import AlertSink, FileSink, JsonLinesSink, WebhookSink
-    from avas.monitor.rules import load_rules, rule_from_text
+    from avas.monitor.inputs import command_inputs
 
     from .monitor import monitor_on_ray
 
-    if not sources:
-        raise InputError("give at least one stream URL or file to monitor")
-    for source in sources:  # refuse a bad path before any model loads
-        if not is_live_uri(source) and not Path(source).expanduser().is_file():
-            raise InputError(f"not a file or a live URL: {source}")
-    rules = load_rules(rules_file) if rules_file is not None else []
-    rules += [rule_from_text(text, index=i + 1) for i, text in enumerate(rule_texts)]
-    if not rules:
-        raise InputError("no rules: give --rule TEXT or --rules FILE")
-    if webhook is not None and urlsplit(webhook).scheme not in ("http", "https"):
-        raise InputError(f"--webhook must be an http(s) URL, got {webhook!r}")
-    sinks: list[AlertSink] = [JsonLinesSink()]
-    if alerts_file is not None:
-        sinks.append(FileSink(alerts_file))
-    if webhook is not None:
-        sinks.append(
-            WebhookSink(
-                webhook,
-                retries=settings.webhook_retries,
-                backoff_s=settings.webhook_backoff_s,
-                timeout_s=settings.webhook_timeout_s,
-            )
-        )
+    rules, sinks = command_inputs(
+        sources,
+        rule_texts=rule_texts,
+        rules_file=rules_file,
+        webhook=webhook,
+        alerts_file=alerts_file,
+        settings=settings,
+    )
     with connected(address):
         return monitor_on_ray(service, sources, rules, sinks, names=names, settings=settings)

@@ -14,26 +14,23 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from avas.config import MonitorSettings, Settings
-from avas.errors import InputError
 from avas.ingest import is_live_uri
 from avas.ingest.base import AudioChunk, Frame, Gap, MediaSource, SourceInfo
-from avas.ingest.ids import live_video_id, validate_video_id
-from avas.monitor.alerts import Alert, AlertGate, AlertSink, FileSink
-from avas.monitor.rules import Rule, RuleEvaluator
-from avas.monitor.state import ALERT_LOG, StreamState, StreamStatus, remove_status, write_status
+from avas.monitor.alerts import AlertSink
+from avas.monitor.checker import AlertRaiser
+from avas.monitor.rules import Rule
+from avas.monitor.state import StreamState, StreamStatus, remove_status, write_status
+from avas.monitor.streams import WatchedStream, open_stream, plan_streams
 from avas.service import Service
 from graph_schema import Event, EventRecord
 
@@ -123,46 +120,21 @@ class StreamWorker:
         self._state = "stopped"
 
     def _run(self, from_ms: int, previous: Event | None) -> None:
-        from avas.graph.networkx_store import NetworkxEventStore
-        from avas.ingest import open_source
-        from avas.ingest.live_source import LiveSource
-        from avas.pipeline import IngestPipeline, RunStats
+        from avas.pipeline import RunStats
 
-        from .tasks import _components
+        from .tasks import worker_pipeline
 
         settings, ingest = self.settings, self.settings.ingest
-        svc = _components(settings)
         stats = RunStats()
         try:
-            with tempfile.TemporaryDirectory(prefix="avas-stream-") as scratch_dir:
-                # The pipeline wants a store for its linker; records() never touches it.
-                scratch = NetworkxEventStore(Path(scratch_dir) / "unused.sqlite")
-                source: MediaSource
-                if is_live_uri(self.uri):
-                    m = settings.monitor
-                    live = LiveSource(
-                        self.uri,
-                        sample_fps=ingest.sample_fps,
-                        max_side_px=ingest.max_side_px,
-                        open_timeout_s=m.read_timeout_s,
-                        max_reconnects=m.max_reconnects,
-                        backoff_s=m.reconnect_backoff_s,
-                        max_backoff_s=m.max_backoff_s,
-                    )
-                    source = _Shifted(live, from_ms)
-                else:  # a file replayed at the speed of the clock, like a camera
-                    source = open_source(self.uri, ingest, realtime=True)
-                self._source = source
-                pipeline = IngestPipeline(
-                    settings,
-                    scratch,
-                    embedder=svc.embedder,
-                    reader=svc.text_reader,
-                    asr=svc.speech_recognizer,
-                    captioner=svc.captioner,
-                    image_embedder=svc.image_embedder,
-                    detectors=svc.detectors,
+            with worker_pipeline(settings, "avas-stream-") as pipeline:
+                live = is_live_uri(self.uri)
+                opened = open_stream(
+                    self.uri, is_live=live, ingest=ingest, monitor=settings.monitor
                 )
+                # A file replay's clock is the file's; a live one restarts with each connection.
+                source: MediaSource = _Shifted(opened, from_ms) if live else opened
+                self._source = source
                 self._state = "running"
                 try:
                     for record in pipeline.records(
@@ -177,7 +149,6 @@ class StreamWorker:
                             self._records.append(record)
                 finally:
                     source.close()
-                    scratch.close()
             with self._lock:
                 self._languages.update(stats.languages)
                 self._state = "finished"
@@ -189,23 +160,11 @@ class StreamWorker:
 
 
 @dataclass
-class _Stream:
-    name: str
-    uri: str
-    video_id: str
-    is_live: bool
+class _Stream(WatchedStream):
     actor: Any = None
     committer: VideoCommitter | None = None
     pid: int | None = None
-    state: StreamState = "connecting"
-    events: int = 0
-    alerts: int = 0
-    restarts: int = 0
-    last_media_ms: int | None = None
-    last_error: str | None = None
     languages: Counter[str] = field(default_factory=Counter)
-    commits: list[float] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
 
 
 def monitor_on_ray(
@@ -224,14 +183,9 @@ def monitor_on_ray(
     ray = require_ray()
     settings = settings or service.settings.monitor
     stop = stop or threading.Event()
-    streams = _streams(sources, names)
-    evaluator = RuleEvaluator(rules, service.embedder)
-    gate = AlertGate(max_gap_ms=settings.dedup_gap_ms)
+    streams = [_Stream.from_spec(p) for p in plan_streams(sources, names, absolute_paths=True)]
     state_dir = settings.state_dir or service.settings.home / "monitor"
-    all_sinks = [
-        *sinks,
-        FileSink(state_dir / ALERT_LOG, max_bytes=settings.alert_log_max_bytes),
-    ]
+    raiser = AlertRaiser.for_monitor(rules, service.embedder, sinks, settings, state_dir)
     worker = ray.remote(StreamWorker).options(
         num_cpus=1, max_restarts=-1, max_task_retries=-1, scheduling_strategy="SPREAD"
     )
@@ -243,41 +197,15 @@ def monitor_on_ray(
         s.committer.begin()
         s.actor = worker.remote(settings_ref, s.uri, s.video_id, settings.merge_events)
 
-    def alert(s: _Stream, record: EventRecord) -> None:
-        event = record.event
-        fired = evaluator.evaluate(record, stream=s.name, uri=s.uri)
-        for rule in evaluator.rules:
-            if not rule.watches(s.name, s.uri):
-                continue
-            if not gate.admit(rule, stream=s.name, span=event.span, fired=rule.id in fired):
-                continue
-            a = Alert(
-                rule_id=rule.id,
-                rule_description=rule.description,
-                stream=s.name,
-                uri=s.uri,
-                video_id=s.video_id,
-                event_id=event.id,
-                span=event.span,
-                keyframe_ms=event.keyframes_ms[0] if event.keyframes_ms else None,
-                matched=fired[rule.id],
-            )
-            s.alerts += 1
-            for sink in all_sinks:
-                try:
-                    sink.send(a)
-                except Exception:
-                    log.exception("monitor: alert sink %s failed", type(sink).__name__)
-
     next_status = 0.0
     try:
         while not stop.is_set():
             for s in streams:
                 if s.state in ("finished", "stopped"):
                     continue
-                _poll(ray, s, alert)
+                _poll(ray, s, raiser)
             if time.monotonic() >= next_status:
-                write_status(state_dir, [_status(s) for s in streams], interval_s=poll_s * 4)
+                write_status(state_dir, [s.status() for s in streams], interval_s=poll_s * 4)
                 next_status = time.monotonic() + settings.state_interval_s
             if all(s.state in ("finished", "stopped") for s in streams):
                 break
@@ -289,7 +217,7 @@ def monitor_on_ray(
             if s.state not in ("finished",):
                 try:
                     ray.get(s.actor.stop.remote(), timeout=60)
-                    _poll(ray, s, alert)  # what the stream held when it stopped
+                    _poll(ray, s, raiser)  # what the stream held when it stopped
                 except Exception:
                     log.exception("monitor %s: stopping failed", s.name)
                 s.state = "stopped"
@@ -297,12 +225,11 @@ def monitor_on_ray(
             if s.committer is not None:
                 s.committer.finish(s.languages, stopped=s.is_live)
         remove_status(state_dir)
-        for sink in all_sinks:
-            sink.close()
-    return [_status(s) for s in streams]
+        raiser.close()
+    return [s.status() for s in streams]
 
 
-def _poll(ray: Any, s: _Stream, alert: Any) -> None:
+def _poll(ray: Any, s: _Stream, raiser: AlertRaiser) -> None:
     assert s.committer is not None
     try:
         batch: StreamBatch = ray.get(s.actor.take.remote(), timeout=60)
@@ -326,10 +253,8 @@ def _poll(ray: Any, s: _Stream, alert: Any) -> None:
         return
     for record in batch.records:
         s.committer.add([record], [False])
-        s.events += 1
-        s.commits.append(time.monotonic())
-        s.last_media_ms = record.event.span.end_ms
-        alert(s, record)
+        s.committed(record.event.span.end_ms, time.monotonic())
+        raiser.check(s, record)  # no keyframe: the frames stay on the actor's node
     s.languages.update(batch.languages)
     s.last_error = batch.error or s.last_error
     if batch.state == "finished" and not batch.records:
@@ -341,29 +266,6 @@ def _poll(ray: Any, s: _Stream, alert: Any) -> None:
             s.state = "finished"
 
 
-def _streams(sources: Sequence[str], names: Sequence[str] | None) -> list[_Stream]:
-    if names is not None and len(names) != len(sources):
-        raise InputError(f"{len(names)} names for {len(sources)} sources")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    streams: list[_Stream] = []
-    for i, uri in enumerate(sources):
-        live = is_live_uri(uri)
-        if live:
-            name = validate_video_id(names[i] if names else live_video_id(uri))
-            video_id = name
-        else:
-            path = Path(uri).expanduser()
-            if not path.is_file():
-                raise InputError(f"not a file or a live URL: {uri}")
-            name = validate_video_id(names[i] if names else path.stem[:60])
-            video_id = validate_video_id(f"{name[:60]}-{stamp}")
-            uri = str(path.resolve())
-        if any(s.name == name for s in streams):
-            raise InputError(f"two streams named {name!r}: give each its own name")
-        streams.append(_Stream(name=name, uri=uri, video_id=video_id, is_live=live))
-    return streams
-
-
 def _stream_info(s: _Stream, service: Service) -> SourceInfo:
     if s.is_live:
         return SourceInfo(
@@ -372,26 +274,3 @@ def _stream_info(s: _Stream, service: Service) -> SourceInfo:
     from avas.ingest.probe import probe_video
 
     return probe_video(s.uri, service.settings.ingest)
-
-
-def _status(s: _Stream) -> StreamStatus:
-    now = time.monotonic()
-    window_s = min(300.0, max(1.0, now - s.started))
-    recent = sum(1 for t in s.commits if now - t <= window_s)
-    return StreamStatus(
-        name=s.name,
-        uri=s.uri,
-        video_id=s.video_id,
-        state=s.state,
-        connected=s.state == "running",
-        last_media_ms=s.last_media_ms,
-        lag_s=None,
-        events=s.events,
-        events_per_min=round(recent * 60 / window_s, 2),
-        alerts=s.alerts,
-        reconnects=0,
-        restarts=s.restarts,
-        dropped_frames=0,
-        last_error=s.last_error,
-        gaps=[],
-    )

@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -21,6 +24,9 @@ from avas.service import Service
 from graph_schema import EventRecord
 
 from .plan import SegmentPart, segment_windows
+
+if TYPE_CHECKING:
+    from avas.pipeline import IngestPipeline
 
 _SERVICES: dict[str, Service] = {}
 
@@ -41,6 +47,31 @@ def _components(settings: Settings) -> Service:
     if key not in _SERVICES:
         _SERVICES[key] = Service(settings)
     return _SERVICES[key]
+
+
+@contextmanager
+def worker_pipeline(settings: Settings, prefix: str) -> Iterator[IngestPipeline]:
+    """An ``IngestPipeline`` on this worker's models, for ``records()`` (chunks and streams):
+    the driver commits, so its store is a throwaway one that only the linker is given."""
+    from avas.graph.networkx_store import NetworkxEventStore
+    from avas.pipeline import IngestPipeline
+
+    svc = _components(settings)
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch_dir:
+        scratch = NetworkxEventStore(Path(scratch_dir) / "unused.sqlite")
+        try:
+            yield IngestPipeline(
+                settings,
+                scratch,
+                embedder=svc.embedder,
+                reader=svc.text_reader,
+                asr=svc.speech_recognizer,
+                captioner=svc.captioner,
+                image_embedder=svc.image_embedder,
+                detectors=svc.detectors,
+            )
+        finally:
+            scratch.close()
 
 
 def cpu_seconds() -> float:
@@ -72,29 +103,15 @@ def perceive_task(
 ) -> PerceivedChunk:
     """The event records of the windows in [from_ms, to_ms) (``None``: to the file's end),
     committed nowhere: ``IngestPipeline.records`` on this worker's models."""
-    from avas.graph.networkx_store import NetworkxEventStore
     from avas.ingest import open_source
-    from avas.pipeline import IngestPipeline, RunStats
+    from avas.pipeline import RunStats
 
     started, cpu0 = time.perf_counter(), cpu_seconds()
-    svc = _components(settings)
     stride_ms = round(1000 / settings.ingest.sample_fps)
     stats = RunStats()
-    with tempfile.TemporaryDirectory(prefix="avas-chunk-") as scratch_dir:
-        # The pipeline wants a store for its linker; records() never touches it.
-        scratch = NetworkxEventStore(Path(scratch_dir) / "unused.sqlite")
+    with worker_pipeline(settings, "avas-chunk-") as pipeline:
         source = open_source(uri, settings.ingest)
         try:
-            pipeline = IngestPipeline(
-                settings,
-                scratch,
-                embedder=svc.embedder,
-                reader=svc.text_reader,
-                asr=svc.speech_recognizer,
-                captioner=svc.captioner,
-                image_embedder=svc.image_embedder,
-                detectors=svc.detectors,
-            )
             # From a multiple of the stride: the frames an uninterrupted pass samples (the
             # window starts at the first of them). merge=False: the driver merges, across
             # seams too, as one pass would.
@@ -110,7 +127,6 @@ def perceive_task(
             )
         finally:
             source.close()
-            scratch.close()
     if not records:
         raise InputError(f"no events in {uri} from {from_ms} ms")
     import ray

@@ -15,65 +15,46 @@ the alert log that ``avas serve`` reads (``avas.monitor.state``).
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
 
 from avas.config import MonitorSettings
-from avas.errors import AvasError, InputError
-from avas.ingest import is_live_uri, open_source
+from avas.errors import AvasError
 from avas.ingest.base import Gap, MediaSource
 from avas.knowledge.retention import prune_video
-from avas.monitor.alerts import Alert, AlertGate, AlertSink, FileSink, JsonLinesSink, WebhookSink
-from avas.monitor.rules import Rule, RuleEvaluator, RuleVerifier, load_rules, rule_from_text
-from avas.monitor.state import (
-    ALERT_LOG,
-    StreamState,
-    StreamStatus,
-    format_status,
-    remove_status,
-    write_status,
-)
+from avas.monitor.alerts import Alert, AlertSink
+from avas.monitor.checker import AlertRaiser
+from avas.monitor.inputs import command_inputs
+from avas.monitor.rules import Rule, RuleVerifier
+from avas.monitor.state import StreamStatus, format_status, remove_status, write_status
+from avas.monitor.streams import WatchedStream, open_stream, plan_streams
 from avas.monitor.tap import Kept, TappedSource
-from avas.pipeline import live_video_id, validate_video_id
 from avas.service import Service
 from graph_schema import EventRecord
+
+__all__ = ["Monitor", "MonitorSettings", "StreamStatus", "format_status", "run_monitor"]
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class _Stream:
-    name: str
-    uri: str
-    video_id: str
-    is_live: bool
-    state: StreamState = "connecting"
+class _Stream(WatchedStream):
     source: MediaSource | None = None
     offset_ms: int = 0  # media time of the current source's 0 in the stored timeline
-    events: int = 0
-    alerts: int = 0
-    restarts: int = 0
     reconnects_before: int = 0
     dropped_before: int = 0
-    last_media_ms: int | None = None
     lag_s: float | None = None
-    last_error: str | None = None
     pruned_events: int = 0
     gaps_before: list[Gap] = field(default_factory=list)
-    commits: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
-    started: float = field(default_factory=time.monotonic)
     thread: threading.Thread | None = None
 
 
@@ -92,17 +73,17 @@ class Monitor:
     ) -> None:
         self.service = service
         self.settings = settings or MonitorSettings()
-        self.sinks = list(sinks)
         self.status_out = status_out
         self.pipeline = service.pipeline  # loads the models now: a live stream does not wait
-        self.evaluator = RuleEvaluator(rules, service.embedder, verifier)
-        self.gate = AlertGate(max_gap_ms=self.settings.dedup_gap_ms)
         self.alerts_dir = self.settings.alerts_dir or service.settings.home / "alerts"
         self.state_dir = self.settings.state_dir or service.settings.home / "monitor"
         # Every alert also lands in the shared log that `avas serve` reads (GET /alerts).
-        self.sinks.append(
-            FileSink(self.state_dir / ALERT_LOG, max_bytes=self.settings.alert_log_max_bytes)
+        self.raiser = AlertRaiser.for_monitor(
+            rules, service.embedder, sinks, self.settings, self.state_dir, verifier=verifier
         )
+        self.evaluator = self.raiser.evaluator
+        self.gate = self.raiser.gate
+        self.sinks = self.raiser.sinks  # the caller's, then the shared log
         self.alerts: deque[Alert] = deque(maxlen=1000)  # the latest, for callers and tests
         self._streams: list[_Stream] = []
         self._stop = threading.Event()
@@ -116,29 +97,10 @@ class Monitor:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self, sources: Sequence[str | Path], names: Sequence[str] | None = None) -> None:
-        """Start one thread per source: a live URL, or a file replayed at the speed of the clock.
-
-        A live stream's video id is its name (default ``live-<address>``), so restarting the
-        monitor continues its stored timeline; each file replay gets a fresh, dated id.
-        """
-        if names is not None and len(names) != len(sources):
-            raise InputError(f"{len(names)} names for {len(sources)} sources")
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        for i, source in enumerate(sources):
-            uri = str(source)
-            live = is_live_uri(uri)
-            if live:
-                name = validate_video_id(names[i] if names else live_video_id(uri))
-                video_id = name
-            else:
-                path = Path(uri).expanduser()
-                if not path.is_file():
-                    raise InputError(f"not a file or a live URL: {uri}")
-                name = validate_video_id(names[i] if names else _slug(path.stem))
-                video_id = validate_video_id(f"{name[:60]}-{stamp}")
-            if any(s.name == name for s in self._streams):
-                raise InputError(f"two streams named {name!r}: give each its own name")
-            self._streams.append(_Stream(name=name, uri=uri, video_id=video_id, is_live=live))
+        """Start one thread per source: a live URL, or a file replayed at the speed of the clock
+        (names and video ids: ``plan_streams``)."""
+        specs = plan_streams(sources, names, taken=[s.name for s in self._streams])
+        self._streams += [_Stream.from_spec(spec) for spec in specs]
         for stream in self._streams:
             if stream.thread is None:
                 stream.thread = threading.Thread(
@@ -179,30 +141,12 @@ class Monitor:
         if self._keeper is not None:
             self._keeper.join(timeout_s)
         remove_status(self.state_dir)  # nobody is watching these streams any more
-        for sink in self.sinks:
-            sink.close()
+        self.raiser.close()
 
     def status(self) -> list[StreamStatus]:
         return [self._status(s) for s in self._streams]
 
     # -- one stream --------------------------------------------------------------------------
-
-    def _open(self, stream: _Stream) -> MediaSource:
-        ingest = self.service.settings.ingest
-        if not stream.is_live:
-            return open_source(stream.uri, ingest, realtime=True)
-        from avas.ingest.live_source import LiveSource
-
-        s = self.settings
-        return LiveSource(
-            stream.uri,
-            sample_fps=ingest.sample_fps,
-            max_side_px=ingest.max_side_px,
-            open_timeout_s=s.read_timeout_s,
-            max_reconnects=s.max_reconnects,
-            backoff_s=s.reconnect_backoff_s,
-            max_backoff_s=s.max_backoff_s,
-        )
 
     def _resume_offset(self, stream: _Stream) -> int:
         """Where the pipeline will place this source's time 0 (it continues a live timeline)."""
@@ -224,7 +168,12 @@ class Monitor:
             stream.state = "connecting" if stream.restarts == 0 else "reconnecting"
             source: MediaSource | None = None
             try:
-                source = self._open(stream)
+                source = open_stream(
+                    stream.uri,
+                    is_live=stream.is_live,
+                    ingest=self.service.settings.ingest,
+                    monitor=self.settings,
+                )
                 stream.source = source
                 if self._stop.is_set():
                     break
@@ -304,44 +253,24 @@ class Monitor:
     def _check(self, stream: _Stream, tapped: TappedSource, record: EventRecord) -> None:
         now = time.monotonic()
         event = record.event
-        stream.events += 1
-        stream.commits.append(now)
-        stream.last_media_ms = event.span.end_ms
+        stream.committed(event.span.end_ms, now)
         last = tapped.last_before(event.span.end_ms - stream.offset_ms)
         stream.lag_s = round(now - last.arrived, 3) if last is not None else None
         keyframe_ms = event.keyframes_ms[0] if event.keyframes_ms else None
         kept = tapped.nearest(keyframe_ms - stream.offset_ms) if keyframe_ms is not None else None
-        fired = self.evaluator.evaluate(
-            record, stream=stream.name, uri=stream.uri, keyframe=kept.rgb if kept else None
-        )
-        for rule in self.evaluator.rules:
-            if not rule.watches(stream.name, stream.uri):
-                continue
-            if not self.gate.admit(
-                rule, stream=stream.name, span=event.span, fired=rule.id in fired
-            ):
-                continue
-            thumbnail = self._thumbnail(stream, rule, record, kept) if kept is not None else None
-            alert = Alert(
-                rule_id=rule.id,
-                rule_description=rule.description,
-                stream=stream.name,
-                uri=stream.uri,
-                video_id=stream.video_id,
-                event_id=event.id,
-                span=event.span,
-                keyframe_ms=keyframe_ms,
-                matched=fired[rule.id],
-                thumbnail=str(thumbnail) if thumbnail else None,
-                latency_s=round(time.monotonic() - last.arrived, 3) if last else None,
+
+        def thumbnail(rule: Rule, kept: Kept | None = kept) -> Path | None:
+            return self._thumbnail(stream, rule, record, kept) if kept is not None else None
+
+        self.alerts.extend(
+            self.raiser.check(
+                stream,
+                record,
+                keyframe=kept.rgb if kept else None,
+                thumbnail=thumbnail,
+                arrived=last.arrived if last else None,
             )
-            stream.alerts += 1
-            self.alerts.append(alert)
-            for sink in self.sinks:
-                try:
-                    sink.send(alert)
-                except Exception:
-                    log.exception("monitor: alert sink %s failed", type(sink).__name__)
+        )
 
     def _thumbnail(
         self, stream: _Stream, rule: Rule, record: EventRecord, kept: Kept
@@ -362,36 +291,23 @@ class Monitor:
     def _status(self, stream: _Stream) -> StreamStatus:
         source = stream.source
         reconnects, dropped = stream.reconnects_before, stream.dropped_before
-        connected = stream.state == "running"
-        last_error = stream.last_error
+        connected, source_error = True, None
         gaps = list(stream.gaps_before)
         live = getattr(source, "status", None) if source is not None else None
         if source is not None and callable(live):
             st = live()
-            connected = connected and st.connected
+            connected = st.connected
             reconnects += st.reconnects
             dropped += st.dropped_frames
-            last_error = st.last_error or last_error
+            source_error = st.last_error
         if source is not None:
             gaps += self._shifted_gaps(stream, source)
-        now = time.monotonic()
-        window_s = min(300.0, max(1.0, now - stream.started))
-        recent = sum(1 for t in list(stream.commits) if now - t <= window_s)
-        return StreamStatus(
-            name=stream.name,
-            uri=stream.uri,
-            video_id=stream.video_id,
-            state=stream.state,
-            connected=connected,
-            last_media_ms=stream.last_media_ms,
+        return stream.status(
+            source_connected=connected,
+            source_error=source_error,
             lag_s=stream.lag_s,
-            events=stream.events,
-            events_per_min=round(recent * 60 / window_s, 2),
-            alerts=stream.alerts,
             reconnects=reconnects,
-            restarts=stream.restarts,
             dropped_frames=dropped,
-            last_error=last_error,
             gaps=gaps,
             pruned_events=stream.pruned_events,
         )
@@ -442,10 +358,6 @@ class Monitor:
             out.flush()
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")[:60] or "video"
-
-
 def run_monitor(
     service: Service,
     sources: Sequence[str | Path],
@@ -461,32 +373,16 @@ def run_monitor(
     """What ``avas monitor`` does: alerts as JSON lines on stdout (plus a file and a webhook if
     given) until Ctrl-C, or until every source (file replays) has ended. Returns final statuses.
     """
-    if not sources:
-        raise InputError("give at least one stream URL or file to monitor")
-    for source in sources:  # refuse a bad path before any model loads
-        if not is_live_uri(str(source)) and not Path(source).expanduser().is_file():
-            raise InputError(f"not a file or a live URL: {source}")
-    rules = load_rules(rules_file) if rules_file is not None else []
-    rules += [rule_from_text(text, index=i + 1) for i, text in enumerate(rule_texts)]
-    if not rules:
-        raise InputError("no rules: give --rule TEXT or --rules FILE")
-    if len({r.id for r in rules}) != len(rules):
-        raise InputError("two rules share an id")
-    if webhook is not None and urlsplit(webhook).scheme not in ("http", "https"):
-        raise InputError(f"--webhook must be an http(s) URL, got {webhook!r}")
     settings = settings or MonitorSettings()
-    sinks: list[AlertSink] = [JsonLinesSink(stdout)]
-    if alerts_file is not None:
-        sinks.append(FileSink(alerts_file))
-    if webhook is not None:
-        sinks.append(
-            WebhookSink(
-                webhook,
-                retries=settings.webhook_retries,
-                backoff_s=settings.webhook_backoff_s,
-                timeout_s=settings.webhook_timeout_s,
-            )
-        )
+    rules, sinks = command_inputs(
+        sources,
+        rule_texts=rule_texts,
+        rules_file=rules_file,
+        webhook=webhook,
+        alerts_file=alerts_file,
+        settings=settings,
+        stdout=stdout,
+    )
     monitor = Monitor(service, rules, sinks, settings)
     try:
         monitor.start(sources, names)
