@@ -112,13 +112,14 @@ def test_schemathesis_finds_nothing(schema: Any) -> None:
 
 def _trip(status: int) -> dict[str, Any]:
     """What trips the guard behind ``status``: it answers from the headers, before a body."""
-    return {
+    trips: dict[int, dict[str, Any]] = {
         421: {"headers": {**AUTH, "Host": "attacker.invalid"}},
         401: {"headers": {}},
         411: {"headers": AUTH, "data": iter([b"{}"])},  # an iterator goes chunked: no length
         413: {"headers": AUTH, "data": b"x" * (66 * 1024)},  # over both caps of the server
         507: {"headers": AUTH, "data": b"x" * 100},  # the upload folder is over its cap already
-    }[status]
+    }
+    return trips[status]
 
 
 def test_guard_refusals_are_documented(guarded_schema: Any) -> None:
