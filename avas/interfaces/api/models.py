@@ -240,7 +240,9 @@ def stats_out(stats: GraphStats) -> GraphStatsOut:
 
 def video_out(video: Video, *, events: int, file_name: str, media_url: str) -> VideoOut:
     return VideoOut(
-        **video.model_dump(include=set(VideoOut.model_fields) - {"events", "file_name"}),
+        **video.model_dump(
+            include=set(VideoOut.model_fields) - {"events", "file_name", "media_url"}
+        ),
         events=events,
         file_name=file_name,
         media_url=media_url,
