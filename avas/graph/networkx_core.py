@@ -28,6 +28,7 @@ from avas.graph.frame_index import FrameIndex
 from avas.graph.keyword_index import KeywordIndex
 from avas.graph.networkx_rows import MODELS, check_version
 from avas.graph.sqlite_schema import SCHEMA
+from avas.graph.vector_matrix import VectorMatrix
 from graph_schema import EntityMerge, Event, NodeKind
 
 # How often a read looks for other processes' commits (PRAGMA data_version: no table read).
@@ -60,14 +61,7 @@ class StoreCore:
         self._lock = threading.RLock()
         self._graph: nx.MultiDiGraph = nx.MultiDiGraph()
         self._timeline: dict[str, list[tuple[int, str]]] = {}  # video -> sorted (start_ms, event)
-        self._vec_ids: list[str] = []
-        self._vec_rows: list[npt.NDArray[np.float32]] = []
-        self._vec_matrix: npt.NDArray[np.float32] | None = None
-        # Per row of the matrix: kind code, video code, and the video codes (vector_search).
-        self._vec_filters: (
-            tuple[npt.NDArray[np.int8], npt.NDArray[np.int32], dict[str | None, int]] | None
-        ) = None
-        self._vec_meta: dict[str, tuple[NodeKind, str | None]] = {}
+        self._vectors = VectorMatrix()  # the searchable (non-entity) vectors
         self._frames = FrameIndex()
         # Built from the text_index rows on the first keyword search, then kept up to date.
         self._keywords: KeywordIndex | None = None
@@ -122,25 +116,16 @@ class StoreCore:
             (src, dst, etype, json.loads(data) if data != "{}" else {})  # type: ignore[misc]
             for src, dst, etype, data in self._db.execute("SELECT src, dst, type, data FROM edges")
         )
-        blobs: list[bytes] = []
-        others: list[tuple[str, NodeKind, str | None, bytes]] = []
+        searchable: list[tuple[str, NodeKind, str | None, bytes]] = []
         for node_id, kind_value, video_id, blob in self._db.execute(
             "SELECT id, kind, video_id, vec FROM vectors"
         ):
             kind = kinds[kind_value]
-            if kind is NodeKind.ENTITY or (blobs and len(blob) != len(blobs[0])):
-                others.append((node_id, kind, video_id, blob))
-                continue
-            self._vec_ids.append(node_id)
-            self._vec_meta[node_id] = (kind, video_id)
-            blobs.append(blob)
-        if blobs:  # one matrix, read at once; the rows are views into it
-            matrix = np.frombuffer(b"".join(blobs), np.float32).reshape(len(blobs), -1)
-            self._vec_rows = list(matrix)
-            self._vec_matrix = matrix
-            self._vec_filters = None
-        for node_id, kind, video_id, blob in others:  # entity names; vectors of another size
-            self._add_vector(node_id, kind, video_id, np.frombuffer(blob, np.float32))
+            if kind is NodeKind.ENTITY:  # name vectors: only entity_candidates compares them
+                self._entity_vecs[node_id] = np.frombuffer(blob, np.float32)
+            else:
+                searchable.append((node_id, kind, video_id, blob))
+        self._vectors.load(searchable)
         for event_id_, video_id, blob in self._db.execute(
             "SELECT event_id, video_id, vec FROM frame_vectors ORDER BY event_id, ts_ms"
         ):
@@ -232,13 +217,7 @@ class StoreCore:
         if kind is NodeKind.ENTITY:  # name vectors: only entity_candidates compares them
             self._entity_vecs[node_id] = vec
             return
-        if node_id in self._vec_meta:
-            self._vec_rows[self._vec_ids.index(node_id)] = vec
-        else:
-            self._vec_ids.append(node_id)
-            self._vec_rows.append(vec)
-        self._vec_meta[node_id] = (kind, video_id)
-        self._vec_matrix = None
+        self._vectors.put(node_id, kind, video_id, vec)
 
     def _remove_nodes(self, node_ids: set[str]) -> None:
         for node_id in node_ids:
@@ -256,13 +235,7 @@ class StoreCore:
                 for alias, m in self._merges.items()
                 if alias not in node_ids and m.canonical_id not in node_ids
             }
-        if node_ids & self._vec_meta.keys():
-            keep = [i for i, nid in enumerate(self._vec_ids) if nid not in node_ids]
-            self._vec_ids = [self._vec_ids[i] for i in keep]
-            self._vec_rows = [self._vec_rows[i] for i in keep]
-            for node_id in node_ids:
-                self._vec_meta.pop(node_id, None)
-            self._vec_matrix = None
+        self._vectors.remove(node_ids)
 
     def _model(self, node_id: str) -> BaseModel:
         if node_id not in self._graph:

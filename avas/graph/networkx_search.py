@@ -1,5 +1,5 @@
-"""The embedded store's search: exact cosine over the vector rows and keyframes, and keyword
-search over the in-memory keyword index (built from FTS5's rows on first use)."""
+"""The embedded store's search: exact cosine over the vector rows (vector_matrix) and keyframes,
+and keyword search over the in-memory keyword index (built from FTS5's rows on first use)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from avas.graph.keyword_index import KeywordIndex
 from avas.graph.networkx_sync import SyncedStore
 from avas.text import STOPWORDS
 from graph_schema import Event, NodeKind
-
-_KIND_CODES = {kind: code for code, kind in enumerate(NodeKind)}
 
 
 def _search_terms(text: str) -> list[str]:
@@ -52,34 +50,8 @@ class StoreSearch(SyncedStore):
         video_id: str | None = None,
     ) -> list[SearchHit]:
         with self._reading():
-            if not self._vec_ids or k <= 0:
-                return []
-            if self._vec_matrix is None:
-                self._vec_matrix = np.vstack(self._vec_rows)
-                self._vec_filters = None
-            if self._vec_filters is None:
-                # Each row's kind and video as small ints: the filters become one mask.
-                videos: dict[str | None, int] = {}
-                metas = [self._vec_meta[node_id] for node_id in self._vec_ids]
-                self._vec_filters = (
-                    np.fromiter((_KIND_CODES[kind] for kind, _ in metas), np.int8, len(metas)),
-                    np.fromiter(
-                        (videos.setdefault(vid, len(videos)) for _, vid in metas),
-                        np.int32,
-                        len(metas),
-                    ),
-                    videos,
-                )
-            kind_codes, video_codes, videos = self._vec_filters
-            scores = self._vec_matrix @ np.asarray(vector, dtype=np.float32)
-            wanted = np.isin(kind_codes, [_KIND_CODES[NodeKind(kind)] for kind in kinds])
-            if video_id is not None:
-                wanted &= video_codes == videos.get(video_id, -1)
-            found = np.flatnonzero(wanted)
-            if len(found) > k:  # the k best without sorting every row
-                found = found[np.argpartition(-scores[found], k - 1)[:k]]
-            order = np.lexsort((found, -scores[found]))
-            return [self._hit(self._vec_ids[int(i)], float(scores[int(i)])) for i in found[order]]
+            found = self._vectors.search(vector, k=k, kinds=kinds, video_id=video_id)
+            return [self._hit(node_id, score) for node_id, score in found]
 
     def frame_search(
         self, vector: npt.NDArray[np.float32], *, k: int, video_id: str | None = None

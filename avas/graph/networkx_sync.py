@@ -17,6 +17,7 @@ import numpy as np
 from avas.graph.frame_index import FrameIndex
 from avas.graph.networkx_core import FULL_RELOAD_IDS, StoreCore
 from avas.graph.networkx_rows import in_chunks
+from avas.graph.vector_matrix import VectorMatrix
 from graph_schema import EntityMerge, NodeKind, Video
 
 
@@ -63,7 +64,7 @@ class SyncedStore(StoreCore):
     def _reload_all(self) -> None:
         self._graph = nx.MultiDiGraph()
         self._timeline = {}
-        self._vec_ids, self._vec_rows, self._vec_matrix, self._vec_meta = [], [], None, {}
+        self._vectors = VectorMatrix()
         self._frames = FrameIndex()
         self._keywords = None
         self._merges = {}
@@ -107,14 +108,7 @@ class SyncedStore(StoreCore):
             if row is not None and src in self._graph and dst in self._graph:
                 props = json.loads(row[0]) if row[0] != "{}" else {}
                 self._graph.add_edge(src, dst, key=etype, **props)
-        stale = {i for i in rows if i not in vectors and i in self._vec_meta}
-        if stale:
-            keep = [i for i, nid in enumerate(self._vec_ids) if nid not in stale]
-            self._vec_ids = [self._vec_ids[i] for i in keep]
-            self._vec_rows = [self._vec_rows[i] for i in keep]
-            for node_id in stale:
-                del self._vec_meta[node_id]
-            self._vec_matrix = None
+        self._vectors.remove([i for i in rows if i not in vectors])
         for node_id in [i for i in rows if i not in vectors and i in self._entity_vecs]:
             del self._entity_vecs[node_id]
         self._put_vectors(vectors)
@@ -147,24 +141,8 @@ class SyncedStore(StoreCore):
                     self._merges.pop(alias, None)
 
     def _put_vectors(self, vectors: dict[str, tuple[NodeKind, str | None, bytes]]) -> None:
-        # One position map for the batch: list.index per replaced row is O(rows) each.
-        where = (
-            {nid: i for i, nid in enumerate(self._vec_ids)}
-            if vectors.keys() & self._vec_meta.keys()
-            else {}
-        )
         for node_id, (kind, video_id, blob) in vectors.items():
-            vec = np.frombuffer(blob, np.float32)
-            if kind is NodeKind.ENTITY:
-                self._entity_vecs[node_id] = vec
-                continue
-            if node_id in where:
-                self._vec_rows[where[node_id]] = vec
-            else:
-                self._vec_ids.append(node_id)
-                self._vec_rows.append(vec)
-            self._vec_meta[node_id] = (kind, video_id)
-            self._vec_matrix = None
+            self._add_vector(node_id, kind, video_id, np.frombuffer(blob, np.float32))
 
     def get_video(self, video_id: str) -> Video | None:
         with self._reading():
