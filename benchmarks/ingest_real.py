@@ -13,6 +13,7 @@ machine's load average, since the machine is shared.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -62,10 +63,36 @@ def build(out: Path, minutes: float, work: Path) -> float:
     return seconds
 
 
+def stored_events(home: Path) -> list[dict[str, object]]:
+    """What the ingest stored, per event: the parts the detectors and presence decide."""
+    from avas.config import Settings
+    from avas.service import Service
+
+    service = Service(Settings(home=home))
+    try:
+        return [
+            {
+                "span": [e.span.start_ms, e.span.end_ms],
+                "signals": e.signals,
+                "presence": [[p.start_ms, p.end_ms] for p in e.presence],
+                "description": e.description,
+            }
+            for e in service.store.events("bench")
+        ]
+    finally:
+        service.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="AVAS ingest speed on real footage")
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--keep", type=Path, help="reuse or keep the built file here")
+    parser.add_argument(
+        "--dump",
+        type=Path,
+        help="write the stored events (span, signals, presence, description) here as JSON, "
+        "to compare the answers of two trees",
+    )
     args = parser.parse_args()
     if not SHARED.exists():
         raise SystemExit(f"{SHARED} is absent: the real clips exist only on the project's machines")
@@ -78,6 +105,8 @@ def main() -> None:
         ffmpeg_s = time_ffmpeg(video)
         ingest = run_child(video, Path(tmp) / "home", "ingest")
         load_after = os.getloadavg()[0]
+        if args.dump:
+            args.dump.write_text(json.dumps(stored_events(Path(tmp) / "home"), indent=1))
 
         # CPU of the whole ingest: its threads, the OCR worker, the decoder child and ffmpeg's
         # audio; the wall clock depends on what else the shared machine runs, this does not.

@@ -17,6 +17,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, Field
 
 from avas.ingest.base import Frame
+from avas.perception.ocr_tracker import grey_thumb
 
 
 class Box(BaseModel):
@@ -100,15 +101,49 @@ def frames_to_check(count: int, every_n: int) -> list[int]:
     return list(range(0, count, max(1, every_n)))
 
 
+# A checked frame whose picture has not changed since the last frame the detectors ran on reuses
+# that frame's counts. "Changed" is a share of thumbnail pixels, not a mean: a person at the
+# people detector's smallest size (about 3% of the picture) walking into a still scene moves the
+# mean grey level by only ~2, but changes ~3% of the pixels; a face at the cascade's smallest
+# (40 px) is 0.7% of a 640x360 frame.
+CHANGED_PIXEL_DELTA = 20  # grey levels (0-255) a thumbnail pixel must move to count as changed
+CHANGED_SHARE = 0.005  # share of changed thumbnail pixels above which the detectors run again
+REFRESH_MS = 10_000  # counts are never carried longer than this: the detectors run again
+
+
+def picture_changed(a: npt.NDArray[np.int16], b: npt.NDArray[np.int16]) -> bool:
+    """Did enough of the picture move between two grey thumbnails for a detection to change?"""
+    return float((np.abs(a - b) > CHANGED_PIXEL_DELTA).mean()) >= CHANGED_SHARE
+
+
 def detect_event(
-    frames: Sequence[Frame], detectors: Sequence[Detector], *, every_n: int = 1
+    frames: Sequence[Frame],
+    detectors: Sequence[Detector],
+    *,
+    every_n: int = 1,
+    refresh_ms: int = REFRESH_MS,
 ) -> dict[str, float]:
-    """Event signals: per detector, the most of its label seen at once in the checked frames."""
-    signals: dict[str, float] = {}
-    for detector in detectors:
-        counts = [
-            detector.detect(frames[i]).count(detector.label)
-            for i in frames_to_check(len(frames), every_n)
-        ]
-        signals[detector.signal] = float(max(counts, default=0))
-    return signals
+    """Event signals: per detector, the most of its label seen at once in the checked frames.
+
+    The event's first checked frame always runs the detectors; a later one whose picture has not
+    changed since the last frame they ran on (``picture_changed``), within ``refresh_ms`` of it,
+    carries that frame's counts forward: a still scene holds the same people and faces, and the
+    detectors were the largest CPU cost of ingest on real footage (benchmarks/README.md, #15).
+    """
+    best = [0] * len(detectors)
+    anchor: npt.NDArray[np.int16] | None = None  # thumbnail of the last frame detected on
+    anchor_ms = 0
+    counts: list[int] = []
+    for i in frames_to_check(len(frames), every_n):
+        frame = frames[i]
+        thumb = grey_thumb(frame)
+        still = (
+            anchor is not None
+            and frame.ts_ms - anchor_ms < refresh_ms
+            and not picture_changed(thumb, anchor)
+        )
+        if not still:
+            counts = [d.detect(frame).count(d.label) for d in detectors]
+            anchor, anchor_ms = thumb, frame.ts_ms
+        best = [max(b, c) for b, c in zip(best, counts, strict=True)]
+    return {d.signal: float(b) for d, b in zip(detectors, best, strict=True)}

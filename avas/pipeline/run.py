@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from itertools import takewhile
 from pathlib import Path
 
+import cv2
+
 from avas.config import Settings
 from avas.errors import InputError
 from avas.graph.base import EventGraphStore
@@ -73,6 +75,11 @@ class IngestPipeline:
         self.settings = settings
         self.store = store
         self.embedder = embedder
+        # OpenCV's own thread pool off: ingest already runs decode, speech, OCR and the detectors
+        # side by side on every core, and the pool's workers spin waiting for each small call
+        # (resize, colour conversion, MOG2); one thread per call gives the same results for
+        # less CPU (see benchmarks/README.md, issue 15).
+        cv2.setNumThreads(1)
         self.perceivers = Perceivers(
             reader=reader,
             asr=asr,
