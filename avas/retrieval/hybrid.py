@@ -15,9 +15,12 @@ modality and the re-ranker when they are configured.
 from __future__ import annotations
 
 import statistics
+import threading
 from collections.abc import Sequence
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, Field
 
 from avas.graph.base import SEARCHABLE, EventGraphStore, SearchHit
@@ -26,6 +29,7 @@ from avas.text import content_words
 from graph_schema import NodeKind, TimeSpan, normalize_name
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the very top ranks
+QUERY_CACHE = 64  # an agent embeds one question several times (search, the bar, broadening)
 
 
 class Evidence(BaseModel):
@@ -83,6 +87,22 @@ class HybridRetriever:
     def __init__(self, store: EventGraphStore, embedder: Embedder) -> None:
         self.store = store
         self.embedder = embedder
+        # query -> its embedding, least recently used first; the API asks from several threads
+        self._vectors: dict[str, npt.NDArray[np.float32]] = {}
+        self._lock = threading.Lock()
+
+    def query_vector(self, query: str) -> npt.NDArray[np.float32]:
+        """The query's embedding, computed once while it is among the last few queries."""
+        with self._lock:
+            vector = self._vectors.pop(query, None)
+        if vector is None:
+            vector = self.embedder.embed([query])[0]
+            vector.setflags(write=False)  # shared by every caller of the same query
+        with self._lock:
+            self._vectors[query] = vector
+            while len(self._vectors) > QUERY_CACHE:
+                del self._vectors[next(iter(self._vectors))]
+        return vector
 
     def search(
         self,
@@ -109,7 +129,7 @@ class HybridRetriever:
         pool: int,
     ) -> list[Evidence]:
         """Every dense and keyword hit of the ``pool`` best each, fused, best first."""
-        vector = self.embedder.embed([query])[0]
+        vector = self.query_vector(query)
         dense = self.store.vector_search(vector, k=pool, kinds=kinds, video_id=video_id)
         keyword = (
             self.store.keyword_search(" ".join(words), k=pool, kinds=kinds, video_id=video_id)
@@ -156,7 +176,7 @@ class HybridRetriever:
         question than street footage does), so one fixed bar is wrong for most videos: the bar
         is the median of the video's similarities plus three robust deviations (MAD).
         """
-        vector = self.embedder.embed([query])[0]
+        vector = self.query_vector(query)
         scores = [
             h.score for h in self.store.vector_search(vector, k=256, kinds=kinds, video_id=video_id)
         ]
