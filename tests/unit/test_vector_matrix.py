@@ -145,3 +145,15 @@ def test_a_query_of_another_size_is_refused() -> None:
         InputError, match="query vector has 3 dimensions; the store's vectors have 4"
     ):
         matrix.search(np.ones(3, np.float32), k=1, kinds=SEARCHABLE)
+
+
+def test_an_emptied_matrix_takes_vectors_of_another_size() -> None:
+    matrix = VectorMatrix()
+    matrix.put("old", NodeKind.EVENT, "v", np.ones(4, np.float32))
+    matrix.put("odd", NodeKind.EVENT, "v", np.ones(3, np.float32))  # another model's: left out
+    assert "odd" not in matrix
+    matrix.remove({"old"})
+    matrix.put("new", NodeKind.SPEECH, "v", np.asarray([0.0, 1.0, 0.0], np.float32))
+    assert matrix.search(np.asarray([0.0, 1.0, 0.0], np.float32), k=3, kinds=SEARCHABLE) == [
+        ("new", 1.0)
+    ]
