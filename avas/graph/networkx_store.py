@@ -5,7 +5,7 @@
 
 Why this split: SQLite gives crash-safe atomic commits (an event and all its results land
 together or not at all) and an FTS5 keyword index; networkx gives cheap traversal; vectors live
-in a contiguous numpy matrix for brute-force cosine search (exact, ~10 ms at 100k rows).
+in one contiguous float32 matrix with int8 blocks for exact search (vector_matrix).
 
 The class is put together from one module per concern, all over one shared state:
 networkx_rows (SQLite row mapping), networkx_core (connection, transactions, in-memory mirror),
