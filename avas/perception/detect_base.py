@@ -59,6 +59,10 @@ class Detector(Protocol):
 
     def detect(self, frame: Frame) -> FrameDetections: ...
 
+    def smallest_share(self, width: int, height: int) -> float:
+        """Share of a width x height frame covered by the smallest thing this detector finds."""
+        ...
+
 
 def non_max_suppression(
     boxes: npt.NDArray[np.float64],
@@ -101,19 +105,18 @@ def frames_to_check(count: int, every_n: int) -> list[int]:
     return list(range(0, count, max(1, every_n)))
 
 
-# A checked frame whose picture has not changed since the last frame the detectors ran on reuses
-# that frame's counts. "Changed" is a share of thumbnail pixels, not a mean: a person at the
-# people detector's smallest size (about 3% of the picture) walking into a still scene moves the
-# mean grey level by only ~2, but changes ~3% of the pixels; a face at the cascade's smallest
-# (40 px) is 0.7% of a 640x360 frame.
+# A checked frame whose picture has not changed since the last frame a detector ran on reuses
+# that frame's count. "Changed" is a share of thumbnail pixels, not a mean grey change: a person at
+# the people detector's smallest walking into a still scene moves the mean by only ~2 grey levels.
+# A detector runs again once the changed share reaches half the share of the smallest thing it
+# finds (a person half in view; about 3% of a 640x360 frame for HOG, 0.35% for a 40 px face).
 CHANGED_PIXEL_DELTA = 20  # grey levels (0-255) a thumbnail pixel must move to count as changed
-CHANGED_SHARE = 0.005  # share of changed thumbnail pixels above which the detectors run again
 REFRESH_MS = 10_000  # counts are never carried longer than this: the detectors run again
 
 
-def picture_changed(a: npt.NDArray[np.int16], b: npt.NDArray[np.int16]) -> bool:
-    """Did enough of the picture move between two grey thumbnails for a detection to change?"""
-    return float((np.abs(a - b) > CHANGED_PIXEL_DELTA).mean()) >= CHANGED_SHARE
+def changed_share(a: npt.NDArray[np.int16], b: npt.NDArray[np.int16]) -> float:
+    """Share of the pixels of two grey thumbnails that moved by more than CHANGED_PIXEL_DELTA."""
+    return float((np.abs(a - b) > CHANGED_PIXEL_DELTA).mean())
 
 
 def detect_event(
@@ -125,25 +128,26 @@ def detect_event(
 ) -> dict[str, float]:
     """Event signals: per detector, the most of its label seen at once in the checked frames.
 
-    The event's first checked frame always runs the detectors; a later one whose picture has not
-    changed since the last frame they ran on (``picture_changed``), within ``refresh_ms`` of it,
-    carries that frame's counts forward: a still scene holds the same people and faces, and the
-    detectors were the largest CPU cost of ingest on real footage (benchmarks/README.md, #15).
+    Each detector runs on the event's first checked frame; on a later one only if the picture
+    changed since the frame it last ran on by at least half the share of the smallest thing it
+    finds (``changed_share``), or ``refresh_ms`` passed; otherwise it carries that count forward.
+    A still scene holds the same people and faces, and the detectors were the largest CPU cost of
+    ingest on real footage (benchmarks/README.md, issue 15).
     """
     best = [0] * len(detectors)
-    anchor: npt.NDArray[np.int16] | None = None  # thumbnail of the last frame detected on
-    anchor_ms = 0
-    counts: list[int] = []
+    anchors: list[tuple[npt.NDArray[np.int16], int, int] | None] = [None] * len(detectors)
     for i in frames_to_check(len(frames), every_n):
         frame = frames[i]
         thumb = grey_thumb(frame)
-        still = (
-            anchor is not None
-            and frame.ts_ms - anchor_ms < refresh_ms
-            and not picture_changed(thumb, anchor)
-        )
-        if not still:
-            counts = [d.detect(frame).count(d.label) for d in detectors]
-            anchor, anchor_ms = thumb, frame.ts_ms
-        best = [max(b, c) for b, c in zip(best, counts, strict=True)]
+        h, w = frame.rgb.shape[:2]
+        for k, detector in enumerate(detectors):
+            anchor = anchors[k]  # (thumbnail, time, count) where this detector last ran
+            if (
+                anchor is None
+                or frame.ts_ms - anchor[1] >= refresh_ms
+                or changed_share(thumb, anchor[0]) >= detector.smallest_share(w, h) / 2
+            ):
+                anchor = (thumb, frame.ts_ms, detector.detect(frame).count(detector.label))
+                anchors[k] = anchor
+            best[k] = max(best[k], anchor[2])
     return {d.signal: float(b) for d, b in zip(detectors, best, strict=True)}

@@ -53,6 +53,10 @@ class HaarFaceDetector:
         self.max_overlap = max_overlap
         self.model_id = f"opencv/haar-frontalface@{width_px}"
 
+    def smallest_share(self, width: int, height: int) -> float:
+        """A face ``min_size_px`` square, as a share of the frame."""
+        return min(1.0, self.min_size_px**2 / (width * height))
+
     def detect(self, frame: Frame) -> FrameDetections:
         cv2 = self._cv2
         h, w = frame.rgb.shape[:2]

@@ -55,6 +55,11 @@ class HogPeopleDetector:
         self.max_overlap = max_overlap
         self.model_id = f"opencv/hog-people@{width_px}"
 
+    def smallest_share(self, width: int, height: int) -> float:
+        """The 64x128 window at the working width, as a share of the frame."""
+        factor = min(1.0, self.width_px / width)
+        return min(1.0, (64 / factor) * (128 / factor) / (width * height))
+
     def detect(self, frame: Frame) -> FrameDetections:
         cv2 = self._cv2
         h, w = frame.rgb.shape[:2]

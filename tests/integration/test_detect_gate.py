@@ -16,9 +16,10 @@ from avas.ingest.base import Frame
 from avas.perception.detect_base import (
     CHANGED_PIXEL_DELTA,
     FrameDetections,
+    changed_share,
     detect_event,
-    picture_changed,
 )
+from avas.perception.detect_faces_haar import HaarFaceDetector
 from avas.perception.detect_people_hog import HogPeopleDetector
 
 
@@ -32,22 +33,34 @@ class CountingHog(HogPeopleDetector):
         return super().detect(frame)
 
 
+class CountingHaar(HaarFaceDetector):
+    calls: list[int]
+
+    def detect(self, frame: Frame) -> FrameDetections:
+        self.calls.append(frame.ts_ms)
+        return super().detect(frame)
+
+
 def _thumb(value: int = 100) -> np.ndarray:
     return np.full((90, 160), value, dtype=np.int16)
 
 
 def test_sensor_noise_is_no_change_but_a_small_person_or_face_is() -> None:
+    """Thumbnails of a 640x360 frame; each detector runs again at half its smallest find."""
+    people, faces = HogPeopleDetector(), HaarFaceDetector()
+    person_bar = people.smallest_share(640, 360) / 2
+    face_bar = faces.smallest_share(640, 360) / 2
     still = _thumb()
     noisy = still + np.random.default_rng(0).integers(-8, 9, still.shape).astype(np.int16)
-    assert not picture_changed(still, noisy)
-    # a person at HOG's smallest (about 0.4 of the height, 0.08 of the width) walks in
+    assert changed_share(still, noisy) < face_bar < person_bar
+    # half a person at HOG's smallest (85x171 px of the frame: 21x43 thumbnail pixels) in view
     person = still.copy()
-    person[30:67, 70:83] += 3 * CHANGED_PIXEL_DELTA
-    assert picture_changed(still, person)
-    # a face at the cascade's smallest, 40 px of a 640 px frame: 10x10 thumbnail pixels
+    person[20:63, 70:81] += 3 * CHANGED_PIXEL_DELTA
+    assert changed_share(still, person) >= person_bar
+    # a face at the cascade's smallest, 40 px: 10x10 thumbnail pixels; HOG need not run again
     face = still.copy()
     face[20:30, 20:30] -= 2 * CHANGED_PIXEL_DELTA
-    assert picture_changed(still, face)
+    assert person_bar > changed_share(still, face) >= face_bar
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +111,17 @@ def test_counts_are_carried_no_longer_than_the_refresh(scene: tuple[Frame, Frame
     hog.calls = []
     assert detect_event(_window([person] * 7), [hog], every_n=2, refresh_ms=0) == {"people": 1.0}
     assert hog.calls == [0, 2000, 4000, 6000]  # refresh 0: every checked frame, as before
+
+
+@pytest.mark.shared
+def test_a_face_sized_change_runs_the_face_cascade_but_not_the_people_detector(
+    scene: tuple[Frame, Frame],
+) -> None:
+    _, person = scene
+    patched = person.rgb.copy()
+    patched[40:90, 500:550] = 255 - patched[40:90, 500:550]  # 50 px: a face could be there
+    hog, haar = CountingHog(), CountingHaar()
+    hog.calls, haar.calls = [], []
+    frames = _window([person, Frame(ts_ms=0, rgb=patched)])
+    assert detect_event(frames, [hog, haar]) == {"people": 1.0, "faces": 0.0}
+    assert (hog.calls, haar.calls) == ([0], [0, 1000])
