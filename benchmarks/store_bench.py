@@ -12,11 +12,23 @@ text's entity, each text node with a 384-dim unit vector, as the packaged MiniLM
 one event per transaction through the real store. The Neo4j run empties the server's database
 first. Targets (issues 5 and 17): at 100k events vector and keyword search p95 <= 50 ms on each
 store, embedded reload <= 5 s.
+
+Filling Neo4j one commit per event ran at ~6 commits/s on the loaded machine (100k: hours), so
+``--fill bulk`` (Neo4j only) fills all but the last ``--timed`` events with a BENCHMARK-ONLY
+loader: the store's own commit_event.cypher and parameters (neo4j_writes.commit_params), many
+records per statement. Its clean-up of an earlier version matches nothing on a fresh fill, so
+the nodes and edges it writes are those commit_event writes. commits/s is then timed on the last
+``--timed`` events, each through the store's real ``commit_event``, at full size. The table
+says which path filled and which was timed.
+
+    AVAS_NEO4J__URI=... nice -n 10 .venv/bin/python -m benchmarks.store_bench --store neo4j \
+        --events 100000 --fill bulk --timed 500
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 import time
@@ -28,6 +40,8 @@ import numpy as np
 
 from avas.config import Settings
 from avas.graph.base import EventGraphStore
+from avas.graph.neo4j_rows import EDGE_PARAMS, check_edges
+from avas.graph.neo4j_writes import commit_params
 from avas.graph.networkx_store import NetworkxEventStore
 from graph_schema import (
     Edge,
@@ -45,9 +59,11 @@ from graph_schema import (
     speech_id,
     text_id,
 )
+from graph_schema.cypher import load_queries
 
 DIM = 384
 TIMED_COMMITS = 2_000
+BULK_EVENTS = 500  # records per statement of the bulk fill
 WORDS = (
     "truck dock gate budget harbor bridge train ticket office night shift guard forklift pallet "
     "camera door visitor platform meeting lecture gradient clipping crane ship storm"
@@ -142,12 +158,60 @@ def _open(kind: str, root: Path, n: int) -> EventGraphStore:
     return store.connect()
 
 
-def bench(kind: str, n: int, root: Path, writers: int, reuse: bool) -> dict[str, float]:
+def _bulk_fill_neo4j(first: int, stop: int) -> None:
+    """BENCHMARK-ONLY Neo4j fill of events first..stop-1 (see the module docstring): the store's
+    commit_event.cypher with the rows of BULK_EVENTS records in one statement, one transaction
+    each; every edge row is checked merged, as commit_event checks it."""
+    import neo4j
+
+    cfg = Settings().neo4j
+    assert cfg.uri is not None
+    query = load_queries()["commit_event"]
+    auth = (cfg.user, cfg.password.get_secret_value())
+    with neo4j.GraphDatabase.driver(cfg.uri, auth=auth) as driver:
+        for start in range(first, stop, BULK_EVENTS):
+            end = min(stop, start + BULK_EVENTS)
+            params: dict[str, object] = {}
+            rows: dict[str, list[dict[str, object]]] = {name: [] for name in EDGE_PARAMS.values()}
+            for i in range(start, end):
+                previous = event_id("bench", _span(i - 1)) if i > 0 else None
+                one, edges = commit_params(_record(i, np.random.default_rng(i), previous))
+                for key, value in one.items():
+                    if isinstance(value, list):
+                        params.setdefault(key, []).extend(value)  # type: ignore[attr-defined]
+                    else:
+                        params[key] = value
+                for name, found in edges.items():
+                    rows[name] += found
+            # No event has the empty id: the query's clean-up of an earlier version is a no-op.
+            params |= {"event_id": "", "keep_ids": []}
+
+            def work(
+                tx: neo4j.ManagedTransaction,
+                params: dict[str, object] = params,
+                rows: dict[str, list[dict[str, object]]] = rows,
+            ) -> None:
+                row = tx.run(query, params).single()
+                assert row is not None and row["video_found"]
+                for etype, name in EDGE_PARAMS.items():
+                    check_edges(etype, rows[name], row["merged"][name])
+
+            with driver.session(database=cfg.database) as session:
+                session.execute_write(work)
+
+
+def bench(
+    kind: str, n: int, root: Path, writers: int, reuse: bool, fill: str, timed_n: int
+) -> dict[str, object]:
     rng = np.random.default_rng(7)
     store = _open(kind, root, n)
     # An earlier run's fill (perhaps one stopped part-way): the table names the events it holds.
     if reuse and (held := len(store.events("bench"))):
-        return _queries(kind, n, root, store, rng) | {"commits_per_s": float("nan"), "n": held}
+        return _queries(kind, n, root, store, rng) | {
+            "commits_per_s": float("nan"),
+            "n": held,
+            "how": "reused",
+        }
     for video in store.videos():  # the Neo4j database is shared: start empty
         store.delete_video(video.id)
     store.upsert_video(
@@ -161,9 +225,6 @@ def bench(kind: str, n: int, root: Path, writers: int, reuse: bool) -> dict[str,
             has_audio=True,
         )
     )
-    # commits/s is timed on one writer over the first TIMED_COMMITS events (as ingest writes);
-    # the rest may be filled by several writers in contiguous chunks, to reach 100k sooner.
-    timed = min(n, TIMED_COMMITS) if writers > 1 else n
 
     def write(first: int, stop: int) -> None:
         for i in range(first, stop):
@@ -172,18 +233,40 @@ def bench(kind: str, n: int, root: Path, writers: int, reuse: bool) -> dict[str,
             previous = event_id("bench", _span(i - 1)) if i > first else None
             store.commit_event(_record(i, np.random.default_rng(i), previous))
 
-    started = time.perf_counter()
-    write(0, timed)
-    commit_s = time.perf_counter() - started
-    size = max(1, -(-(n - timed) // writers))
-    with ThreadPoolExecutor(max_workers=writers) as pool:
-        list(pool.map(lambda a: write(a, min(n, a + size)), range(timed, n, size)))
-    return _queries(kind, n, root, store, rng) | {"commits_per_s": timed / commit_s, "n": n}
+    if fill == "bulk":
+        # The bulk loader fills all but the last timed_n events; those are timed, one
+        # commit_event each, at full size.
+        timed = min(n, timed_n)
+        _bulk_fill_neo4j(0, n - timed)
+        started = time.perf_counter()
+        for i in range(n - timed, n):
+            previous = event_id("bench", _span(i - 1)) if i > 0 else None
+            store.commit_event(_record(i, np.random.default_rng(i), previous))
+        commit_s = time.perf_counter() - started
+        how = f"bulk fill {n - timed}; commit_event timed on the last {timed}"
+    else:
+        # commits/s is timed on one writer over the first timed_n events (as ingest writes);
+        # the rest may be filled by several writers in contiguous chunks, to reach 100k sooner.
+        timed = min(n, timed_n) if writers > 1 else n
+        started = time.perf_counter()
+        write(0, timed)
+        commit_s = time.perf_counter() - started
+        size = max(1, -(-(n - timed) // writers))
+        with ThreadPoolExecutor(max_workers=writers) as pool:
+            list(pool.map(lambda a: write(a, min(n, a + size)), range(timed, n, size)))
+        how = f"commit_event timed on the first {timed}" + (
+            f", {writers} writers fill the rest" if timed < n else ""
+        )
+    return _queries(kind, n, root, store, rng) | {
+        "commits_per_s": timed / commit_s,
+        "n": n,
+        "how": how,
+    }
 
 
 def _queries(
     kind: str, n: int, root: Path, store: EventGraphStore, rng: np.random.Generator
-) -> dict[str, float]:
+) -> dict[str, object]:
     names = [_record(i, np.random.default_rng(i), None).entities[0].name for i in range(50)]
     queries = [np.asarray(_unit(rng), dtype=np.float32) for _ in range(100)]
     vec = _timed([lambda q=q: store.vector_search(q, k=10) for q in queries])
@@ -231,6 +314,16 @@ def main() -> None:
         help=f"threads filling the events after the first {TIMED_COMMITS} (timed on one writer)",
     )
     parser.add_argument(
+        "--fill",
+        choices=["commit", "bulk"],
+        default="commit",
+        help="commit: every event through commit_event; bulk (Neo4j only): the benchmark-only "
+        "loader fills all but the last --timed events, which are timed through commit_event",
+    )
+    parser.add_argument(
+        "--timed", type=int, default=TIMED_COMMITS, help="commits timed for commits/s"
+    )
+    parser.add_argument(
         "--dir", type=Path, help="keep the embedded stores here (default: a temporary folder)"
     )
     parser.add_argument(
@@ -241,11 +334,13 @@ def main() -> None:
         "on the events it holds (commits/s: nan)",
     )
     args = parser.parse_args()
+    if args.fill == "bulk" and args.store != ["neo4j"]:
+        parser.error("--fill bulk is a Neo4j loader: use it with --store neo4j only")
     header = (
         f"{'store':>8} | {'events':>7} | {'commits/s':>9} | {'vector p50':>10} | "
         f"{'vector p95':>10} | {'keyword p50':>11} | {'keyword p95':>11} | "
         f"{'entity p95':>10} | {'3-hop p95':>9} | {'reload':>7} | {'1st query':>9} | "
-        f"{'peak RSS':>8}"
+        f"{'peak RSS':>8} | load before -> after | fill / timed"
     )
     print(header)
     print("-" * len(header))
@@ -254,14 +349,16 @@ def main() -> None:
         root.mkdir(parents=True, exist_ok=True)
         for kind in args.store:
             for n in args.events:
-                r = bench(kind, n, root, args.writers, args.reuse)
+                load_before = os.getloadavg()[0]
+                r = bench(kind, n, root, args.writers, args.reuse, args.fill, args.timed)
                 print(
                     f"{kind:>8} | {r['n']:>7.0f} | {r['commits_per_s']:>9.0f} | "
                     f"{r['vec_p50']:>7.1f} ms | "
                     f"{r['vec_p95']:>7.1f} ms | {r['kw_p50']:>8.1f} ms | {r['kw_p95']:>8.1f} ms | "
                     f"{r['ent_p95']:>7.1f} ms | {r['hop_p95']:>6.1f} ms | "
                     f"{r['reload_s']:>5.2f} s | {r['first_ms']:>6.1f} ms | "
-                    f"{r['rss_mib']:>4.0f} MiB",
+                    f"{r['rss_mib']:>4.0f} MiB | {load_before:>6.1f} -> "
+                    f"{os.getloadavg()[0]:<11.1f} | {r['how']}",
                     flush=True,
                 )
 

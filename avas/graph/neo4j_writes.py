@@ -17,6 +17,52 @@ from avas.graph.neo4j_core import Neo4jCore
 from avas.graph.neo4j_entities import write_merge
 
 
+def commit_params(record: EventRecord) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """commit_event.cypher's parameters for one record, and its edge rows by parameter name
+    (the caller checks each against the edges the query reports merged)."""
+    event = record.event
+
+    def rows(kind: NodeKind, models: Sequence[BaseModel]) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": getattr(m, "id"),  # noqa: B009
+                "props": node_props(kind, m),
+                "embedding": record.vectors.get(getattr(m, "id")),  # noqa: B009
+            }
+            for m in models
+        ]
+
+    edge_rows: dict[str, list[dict[str, Any]]] = {name: [] for name in EDGE_PARAMS.values()}
+    for edge in record.edges:
+        edge_rows[EDGE_PARAMS[edge.type]].append(
+            {"src": edge.src, "dst": edge.dst, "props": dict(edge.props)}
+        )
+    keep_ids = [event.id] + [s.id for s in record.speech] + [t.id for t in record.texts]
+    keep_ids += [e.id for e in record.entities]
+    params: dict[str, Any] = {
+        "video_id": event.video_id,
+        "event_id": event.id,
+        "keep_ids": keep_ids,
+        "keyframes": [
+            {
+                "id": f"{event.id}/kf/{ts_ms}",
+                "event_id": event.id,
+                "video_id": event.video_id,
+                "ts_ms": ts_ms,
+                "model": record.frame_model,
+                "embedding": [float(x) for x in vec],
+            }
+            for ts_ms, vec in sorted(record.frame_vectors.items())
+        ],
+        "events": rows(NodeKind.EVENT, [event]),
+        "speech": rows(NodeKind.SPEECH, record.speech),
+        "texts": rows(NodeKind.TEXT, record.texts),
+        "entities": rows(NodeKind.ENTITY, record.entities),
+        **edge_rows,
+    }
+    return params, edge_rows
+
+
 class Neo4jWrites(Neo4jCore):
     def upsert_video(self, video: Video) -> None:
         query = self._queries["upsert_video"]
@@ -45,45 +91,7 @@ class Neo4jWrites(Neo4jCore):
     def commit_event(self, record: EventRecord) -> None:
         event = record.event
         q = self._queries
-
-        def rows(kind: NodeKind, models: Sequence[BaseModel]) -> list[dict[str, Any]]:
-            return [
-                {
-                    "id": getattr(m, "id"),  # noqa: B009
-                    "props": node_props(kind, m),
-                    "embedding": record.vectors.get(getattr(m, "id")),  # noqa: B009
-                }
-                for m in models
-            ]
-
-        edge_rows: dict[str, list[dict[str, Any]]] = {name: [] for name in EDGE_PARAMS.values()}
-        for edge in record.edges:
-            edge_rows[EDGE_PARAMS[edge.type]].append(
-                {"src": edge.src, "dst": edge.dst, "props": dict(edge.props)}
-            )
-        keep_ids = [event.id] + [s.id for s in record.speech] + [t.id for t in record.texts]
-        keep_ids += [e.id for e in record.entities]
-        params: dict[str, Any] = {
-            "video_id": event.video_id,
-            "event_id": event.id,
-            "keep_ids": keep_ids,
-            "keyframes": [
-                {
-                    "id": f"{event.id}/kf/{ts_ms}",
-                    "event_id": event.id,
-                    "video_id": event.video_id,
-                    "ts_ms": ts_ms,
-                    "model": record.frame_model,
-                    "embedding": [float(x) for x in vec],
-                }
-                for ts_ms, vec in sorted(record.frame_vectors.items())
-            ],
-            "events": rows(NodeKind.EVENT, [event]),
-            "speech": rows(NodeKind.SPEECH, record.speech),
-            "texts": rows(NodeKind.TEXT, record.texts),
-            "entities": rows(NodeKind.ENTITY, record.entities),
-            **edge_rows,
-        }
+        params, edge_rows = commit_params(record)
         new_entities = {e.id for e in record.entities}
 
         def work(tx: ManagedTransaction) -> None:
