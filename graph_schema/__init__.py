@@ -2,6 +2,7 @@
 
 from graph_schema.models import (
     MERGED_INTO,
+    NODE_MODELS,
     Edge,
     EdgeType,
     Entity,
@@ -29,6 +30,7 @@ from graph_schema.models import (
 
 __all__ = [
     "MERGED_INTO",
+    "NODE_MODELS",
     "Edge",
     "EdgeType",
     "Entity",

@@ -232,6 +232,17 @@ class Summary(BaseModel):
     model: str
 
 
+# The model each node kind is stored as: both stores validate a node's JSON back through it.
+NODE_MODELS: dict[NodeKind, type[BaseModel]] = {
+    NodeKind.VIDEO: Video,
+    NodeKind.EVENT: Event,
+    NodeKind.SPEECH: SpeechSegment,
+    NodeKind.TEXT: OnScreenText,
+    NodeKind.ENTITY: Entity,
+    NodeKind.SUMMARY: Summary,
+}
+
+
 class Edge(BaseModel):
     src: str
     dst: str

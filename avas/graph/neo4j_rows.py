@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from avas.errors import NotFoundError
 from avas.graph.base import SearchHit
 from graph_schema import (
+    NODE_MODELS,
     EdgeType,
     Entity,
     Event,
@@ -26,15 +27,6 @@ from graph_schema import (
     TimeSpan,
     Video,
 )
-
-MODELS: dict[NodeKind, type[BaseModel]] = {
-    NodeKind.VIDEO: Video,
-    NodeKind.EVENT: Event,
-    NodeKind.SPEECH: SpeechSegment,
-    NodeKind.TEXT: OnScreenText,
-    NodeKind.ENTITY: Entity,
-    NodeKind.SUMMARY: Summary,
-}
 
 # Each edge type's rows travel in their own parameter of commit_event.cypher (relationship types
 # cannot be parameters, so the query has one subquery per type).
@@ -69,7 +61,7 @@ def node_props(kind: NodeKind, model: BaseModel) -> dict[str, Any]:
 
 
 def parse_node(kind: NodeKind | str, data: str) -> BaseModel:
-    return MODELS[NodeKind(kind)].model_validate_json(data)
+    return NODE_MODELS[NodeKind(kind)].model_validate_json(data)
 
 
 def parse_event(data: str) -> Event:

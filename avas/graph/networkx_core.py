@@ -26,10 +26,10 @@ from pydantic import BaseModel
 from avas.errors import NotFoundError, StoreError
 from avas.graph.frame_index import FrameIndex
 from avas.graph.keyword_index import KeywordIndex
-from avas.graph.networkx_rows import MODELS, check_version
+from avas.graph.networkx_rows import check_version
 from avas.graph.sqlite_schema import SCHEMA
 from avas.graph.vector_matrix import VectorMatrix
-from graph_schema import EntityMerge, Event, NodeKind
+from graph_schema import NODE_MODELS, EntityMerge, Event, NodeKind
 
 # How often a read looks for other processes' commits (PRAGMA data_version: no table read).
 SYNC_INTERVAL_MS = 500
@@ -246,7 +246,7 @@ class StoreCore:
             row = self._db.execute("SELECT data FROM nodes WHERE id = ?", (node_id,)).fetchone()
             if row is None:  # another process deleted it since our last sync
                 raise NotFoundError(f"no node {node_id!r} in the store")
-            d["model"] = MODELS[d["kind"]].model_validate_json(row[0])
+            d["model"] = NODE_MODELS[d["kind"]].model_validate_json(row[0])
         model: BaseModel = d["model"]
         return model
 

@@ -18,23 +18,9 @@ from avas.errors import StoreError
 from avas.graph.sqlite_schema import SCHEMA_VERSION
 from graph_schema import (
     EdgeType,
-    Entity,
-    Event,
     NodeKind,
-    OnScreenText,
-    SpeechSegment,
-    Summary,
     Video,
 )
-
-MODELS: dict[NodeKind, type[BaseModel]] = {
-    NodeKind.VIDEO: Video,
-    NodeKind.EVENT: Event,
-    NodeKind.SPEECH: SpeechSegment,
-    NodeKind.TEXT: OnScreenText,
-    NodeKind.ENTITY: Entity,
-    NodeKind.SUMMARY: Summary,
-}
 
 
 def check_version(db: sqlite3.Connection, path: Path) -> None:
