@@ -37,3 +37,20 @@ def ours() -> list[tuple[psutil.Process, str]]:
         except psutil.Error:  # it ended meanwhile
             continue
     return found
+
+
+def ray_workers(title: str) -> list[psutil.Process]:
+    """This test's Ray worker processes whose title starts with ``title`` (Ray titles a worker
+    after its actor class or task name). A worker's own child, caught between fork and exec
+    (ffmpeg, the decoder, the OCR worker), still carries the worker's title: it is left out,
+    or a test would count it as a second actor, or kill it instead of the worker."""
+    titled = [p for p, cmdline in ours() if cmdline.startswith(title)]
+    pids = {p.pid for p in titled}
+    found = []
+    for proc in titled:
+        try:
+            if proc.ppid() not in pids:
+                found.append(proc)
+        except psutil.Error:  # it ended meanwhile
+            continue
+    return found

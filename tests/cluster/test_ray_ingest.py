@@ -18,7 +18,7 @@ from typing import Any
 
 import psutil
 import pytest
-from ray_support import assert_tiles_like, fresh_service, ours
+from ray_support import assert_tiles_like, fresh_service, ray_workers
 
 from avas.cluster.ingest import ClusterProgress, ClusterReport, ingest_on_ray
 from avas.cluster.net import is_loopback
@@ -121,15 +121,14 @@ def test_a_killed_worker_has_its_chunk_retried(
     def kill_one_perceiving_worker() -> None:
         # Ray titles a worker process after the task it runs.
         while not stop.is_set() and not killed:
-            for proc, cmdline in ours():
-                if cmdline.startswith("ray::avas-perceive-chunk"):
-                    time.sleep(2)  # mid-chunk: its models are loading or it is perceiving
-                    try:
-                        os.kill(proc.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        continue
-                    killed.append(proc.pid)
-                    return
+            for proc in ray_workers("ray::avas-perceive-chunk"):
+                time.sleep(2)  # mid-chunk: its models are loading or it is perceiving
+                try:
+                    os.kill(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    continue
+                killed.append(proc.pid)
+                return
             time.sleep(0.2)
 
     killer = threading.Thread(target=kill_one_perceiving_worker, daemon=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ray_support import fresh_service, ours
+from ray_support import fresh_service, ray_workers
 
 from avas.cluster.monitor import monitor_on_ray
 from avas.media.sample import SampleSpec, SceneSpec, make_sample_video
@@ -68,7 +68,7 @@ def test_two_streams_on_two_nodes_each_raise_their_alert(ray_cluster: Any, tmp_p
         # actor process is killed; Ray titles an actor's process after its class.
         state_dir = service.settings.home / "monitor"
         while not stop.is_set() and not restarted:
-            workers = [p for p, cmdline in ours() if cmdline.startswith("ray::StreamWorker")]
+            workers = ray_workers("ray::StreamWorker")
             nodes["actors"] = max(nodes.get("actors", 0), len(workers))
             running = {s.name: s.events for s in read_streams(state_dir)}
             listed.update(running)
