@@ -32,6 +32,12 @@ def free_port() -> int:
         return port
 
 
+def udp_bound(port: int) -> bool:
+    """Whether some process has bound 127.0.0.1:port for UDP (a receiver listening)."""
+    rows = Path("/proc/net/udp").read_text().splitlines()[1:]
+    return any(row.split()[1] == f"0100007F:{port:04X}" for row in rows)
+
+
 @contextmanager
 def serve_app(app: Any) -> Iterator[str]:
     """An ASGI app served by uvicorn in a thread on a free loopback port; yields its base URL."""

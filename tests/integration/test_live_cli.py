@@ -16,6 +16,7 @@ from typing import Any
 
 from rtsp_relay import RtspRelay
 from test_live_ingest import _free_udp_port, _send
+from tests_support import udp_bound
 
 from avas.media.sample import SampleManifest
 
@@ -60,12 +61,6 @@ def _check(records: list[dict[str, Any]], uri: str) -> None:
     print(f"\nstatus lag (s) over the stream: {lags}")
 
 
-def _udp_bound(port: int) -> bool:
-    """Whether some process has bound 127.0.0.1:port for UDP (the CLI listening)."""
-    rows = Path("/proc/net/udp").read_text().splitlines()[1:]
-    return any(row.split()[1] == f"0100007F:{port:04X}" for row in rows)
-
-
 def test_cli_json_status_records_on_a_udp_stream(sample: SampleManifest, tmp_path: Path) -> None:
     port = _free_udp_port()
     url = f"udp://127.0.0.1:{port}"
@@ -77,8 +72,10 @@ def test_cli_json_status_records_on_a_udp_stream(sample: SampleManifest, tmp_pat
         text=True,
     )
     # Send once the CLI (models loaded) listens: UDP sent before that is lost.
-    while cli.poll() is None and not _udp_bound(port):
+    deadline = time.monotonic() + 300
+    while cli.poll() is None and not udp_bound(port) and time.monotonic() < deadline:
         time.sleep(0.2)
+    assert cli.poll() is None and udp_bound(port), "the CLI never listened"
     sender = _send(sample.path, url, seconds=14)
     try:
         stdout, stderr = cli.communicate(timeout=300)

@@ -15,9 +15,8 @@ import threading
 import time
 from pathlib import Path
 
-from test_live_cli import _udp_bound
 from test_live_ingest import _free_udp_port, _send
-from tests_support import shared_path
+from tests_support import shared_path, udp_bound
 
 from avas.config import Settings
 from avas.graph.networkx_store import NetworkxEventStore
@@ -43,9 +42,9 @@ def _start_cli(home: Path, port: int) -> subprocess.Popen[str]:
     )
     # Send once the CLI (models loaded) listens: UDP sent before that is lost.
     deadline = time.monotonic() + 300
-    while cli.poll() is None and not _udp_bound(port) and time.monotonic() < deadline:
+    while cli.poll() is None and not udp_bound(port) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert cli.poll() is None and _udp_bound(port), "the CLI never listened"
+    assert cli.poll() is None and udp_bound(port), "the CLI never listened"
     return cli
 
 
@@ -116,7 +115,7 @@ def test_udp_stream_drop_and_ctrl_c_keep_every_second(tmp_path: Path) -> None:
             cli.wait()
     assert cli.returncode == 0, stderr
     assert "Traceback" not in stderr, stderr
-    assert exit_s < 15, f"Ctrl-C took {exit_s:.1f} s"  # generous; the figure is printed below
+    assert exit_s < 60, f"Ctrl-C took {exit_s:.1f} s"  # a hang guard; the figure is printed below
 
     store = NetworkxEventStore(Settings(home=home).store_path)
     try:

@@ -115,7 +115,8 @@ def test_streams_alerts_and_retention_over_the_api(
             assert stream["state"] in ("connecting", "running")
             for key in ("connected", "lag_s", "events_per_min", "last_error", "reconnects", "gaps"):
                 assert key in stream
-            assert monitor.wait(60), "the 32 s replay did not finish"
+            # A replay drops no frames: perception lag adds to the 32 s (room for a loaded box).
+            assert monitor.wait(240), "the 32 s replay did not finish"
             # Housekeeping rolls up what is 1 s behind, short of the newest two segments (20-40
             # s): segment 0-10 s, so the event 0-8 s goes.
             assert _wait_for(lambda: client.get("/streams").json()[0]["pruned_events"] > 0, 10), (

@@ -303,7 +303,7 @@ def test_fenced_json_is_accepted(fake: Fake) -> None:
 def test_caption_many_keeps_input_order_under_concurrency(fake: Fake) -> None:
     # Later batches answer faster, so completion order is the reverse of input order.
     n = 8
-    fake.stub.queue(*[echo(0.02 * (n - i)) for i in range(n)])
+    fake.stub.queue(*[echo(0.2 * (n - i)) for i in range(n)])  # long enough to overlap
     batches = [[_frame(i, h=90, w=160)] for i in range(n)]
     results = fake.captioner().caption_many(
         batches, contexts=[f"batch {i}" for i in range(n)], max_concurrency=3

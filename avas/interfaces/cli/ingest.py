@@ -111,6 +111,7 @@ def _ingest_live(service: Service, uri: str, name: str | None, mode: str) -> Ing
         source.stop(f"stopped by {signal.Signals(signum).name}")
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    ticker: threading.Thread | None = None
     try:
         if mode == "json":
             every = service.settings.ingest.live_status_interval_s
@@ -119,7 +120,8 @@ def _ingest_live(service: Service, uri: str, name: str | None, mode: str) -> Ing
                 while not stop.wait(every):
                     emit_status()
 
-            threading.Thread(target=tick, name="avas-status", daemon=True).start()
+            ticker = threading.Thread(target=tick, name="avas-status", daemon=True)
+            ticker.start()
             report = service.pipeline.run(source, name=name, progress=on_progress)
         else:
 
@@ -132,6 +134,8 @@ def _ingest_live(service: Service, uri: str, name: str | None, mode: str) -> Ing
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         stop.set()
+        if ticker is not None:  # a tick under way prints before the final status, not after
+            ticker.join()
         source.close()
     watch.finish()
     if mode == "json":
