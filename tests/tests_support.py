@@ -6,7 +6,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,17 @@ def udp_bound(port: int) -> bool:
     """Whether some process has bound 127.0.0.1:port for UDP (a receiver listening)."""
     rows = Path("/proc/net/udp").read_text().splitlines()[1:]
     return any(row.split()[1] == f"0100007F:{port:04X}" for row in rows)
+
+
+def wait_udp_bound(
+    port: int, *, timeout_s: float, alive: Callable[[], bool] = lambda: True
+) -> bool:
+    """Wait until a receiver has bound 127.0.0.1:port for UDP (datagrams sent before are lost);
+    False when ``timeout_s`` passes or ``alive`` (the receiver's process) turns false first."""
+    deadline = time.monotonic() + timeout_s
+    while alive() and not udp_bound(port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive() and udp_bound(port)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from typing import Any
 
 from rtsp_relay import RtspRelay
 from test_live_ingest import _free_udp_port, _send
-from tests_support import udp_bound
+from tests_support import wait_udp_bound
 
 from avas.media.sample import SampleManifest
 
@@ -72,10 +72,8 @@ def test_cli_json_status_records_on_a_udp_stream(sample: SampleManifest, tmp_pat
         text=True,
     )
     # Send once the CLI (models loaded) listens: UDP sent before that is lost.
-    deadline = time.monotonic() + 300
-    while cli.poll() is None and not udp_bound(port) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert cli.poll() is None and udp_bound(port), "the CLI never listened"
+    listening = wait_udp_bound(port, timeout_s=300, alive=lambda: cli.poll() is None)
+    assert listening, "the CLI never listened"
     sender = _send(sample.path, url, seconds=14)
     try:
         stdout, stderr = cli.communicate(timeout=300)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rtsp_relay import RtspRelay
-from tests_support import udp_bound
+from tests_support import wait_udp_bound
 
 from avas.errors import InputError
 from avas.ingest.base import AudioChunk, Frame, is_live_uri
@@ -142,9 +142,7 @@ def test_udp_stream_frames_audio_and_latency(send: Sender, clip: SampleManifest)
     # test checks the start (the first stamps, the silence before the speech).
     opener = threading.Thread(target=lambda: source.info, daemon=True)
     opener.start()
-    deadline = time.monotonic() + 30
-    while not udp_bound(port) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_udp_bound(port, timeout_s=30)  # if it never listens, `source.info` below says why
     sent_at = time.monotonic()
     send(udp_url(port), seconds=streamed_s)
     opener.join(60)

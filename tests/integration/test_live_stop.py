@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from test_live_ingest import _free_udp_port, _send
-from tests_support import shared_path, udp_bound
+from tests_support import shared_path, wait_udp_bound
 
 from avas.config import Settings
 from avas.graph.networkx_store import NetworkxEventStore
@@ -41,10 +41,8 @@ def _start_cli(home: Path, port: int) -> subprocess.Popen[str]:
         start_new_session=True,  # its own process group: a Ctrl-C reaches it and its workers
     )
     # Send once the CLI (models loaded) listens: UDP sent before that is lost.
-    deadline = time.monotonic() + 300
-    while cli.poll() is None and not udp_bound(port) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert cli.poll() is None and udp_bound(port), "the CLI never listened"
+    listening = wait_udp_bound(port, timeout_s=300, alive=lambda: cli.poll() is None)
+    assert listening, "the CLI never listened"
     return cli
 
 
